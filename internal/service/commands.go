@@ -1,0 +1,188 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// NewCmds returns the install, uninstall, start, stop and restart commands.
+func NewCmds(opts *Options) []*cobra.Command {
+	return []*cobra.Command{
+		NewCmdInstall(opts), NewCmdUninstall(opts),
+		NewCmdStart(opts), NewCmdStop(opts), NewCmdRestart(opts),
+	}
+}
+
+// NewCmdInstall returns "ipcd install".
+func NewCmdInstall(opts *Options) *cobra.Command {
+	var dryRun, force bool
+	cmd := &cobra.Command{
+		Use:   "install",
+		Short: "Install ipcd as a user service that starts at login, and start it",
+		Long: `Install ipcd as a service of the current user and start it: a systemd user
+unit on Linux (~/.config/systemd/user/ipcd.service), a launchd LaunchAgent on
+macOS (~/Library/LaunchAgents/dev.ipcd.plist), a Windows service on Windows
+(needs an elevated prompt). The service runs "ipcd run" from this binary's
+absolute path, with --data-dir and --socket only when you chose them. The
+secret stays in its file in the data dir; it is never written into the service.
+
+Where no usable service manager exists (a container without systemd, a
+session without a systemd user bus), nothing is installed: run "ipcd run"
+yourself, or let ipc-mcp start the daemon on demand.`,
+		Example: `  # See what would be written, change nothing
+  ipcd install --dry-run
+
+  # Install and start
+  ipcd install
+
+  # Replace an existing installation (after moving the binary)
+  ipcd install --force`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runInstall(cmd.Context(), opts, cmd.OutOrStdout(), dryRun, force)
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be written and run, change nothing")
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing installation")
+	return cmd
+}
+
+func runInstall(ctx context.Context, o *Options, w io.Writer, dryRun, force bool) error {
+	m := o.manager()
+	if dryRun {
+		return dryRunInstall(ctx, o, m, w)
+	}
+	platform, err := m.Detect(ctx)
+	if err != nil {
+		return fmt.Errorf("install service: nothing was installed: %w", err)
+	}
+	p, err := o.plan(platform, true)
+	if err != nil {
+		return fmt.Errorf("install service: nothing was installed: %w", err)
+	}
+	if err := install(ctx, m, p, force); err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, installedMessage(p))
+	return err
+}
+
+// dryRunInstall prints the plan for this OS even where a real install
+// would fail, and says so.
+func dryRunInstall(ctx context.Context, o *Options, m Manager, w io.Writer) error {
+	platform, ok := PlatformFor(o.goos())
+	if !ok {
+		return fmt.Errorf("install service: %w", &UnsupportedError{Detected: o.goos(), Reason: "ipcd has no service support for this OS"})
+	}
+	p, err := o.plan(platform, true)
+	if err != nil {
+		return fmt.Errorf("install service: %w", err)
+	}
+	if err := p.WriteDryRun(w); err != nil {
+		return err
+	}
+	if _, err := m.Detect(ctx); err != nil {
+		_, err = fmt.Fprintf(w, "Note: a real install would fail on this machine: %v\n", err)
+		return err
+	}
+	return nil
+}
+
+func installedMessage(p Plan) string {
+	msg := fmt.Sprintf("Installed ipcd as a %s.\nIt is running now and starts again at every ", where(p))
+	switch p.Platform {
+	case PlatformSystemd:
+		return msg + "login.\n" +
+			"Logs:   journalctl --user -u " + UnitName + "\n" +
+			"Status: ipcd status\n" +
+			"To keep it running while you are logged out: loginctl enable-linger $USER\n"
+	case PlatformLaunchd:
+		return msg + "login.\nLogs:   ~/Library/Logs/ipcd.log\nStatus: ipcd status\n"
+	}
+	return msg + "boot.\nStatus: ipcd status\n"
+}
+
+// NewCmdUninstall returns "ipcd uninstall".
+func NewCmdUninstall(opts *Options) *cobra.Command {
+	return &cobra.Command{
+		Use:   "uninstall",
+		Short: "Stop the ipcd service and remove it",
+		Long: `Stop the ipcd service and remove what "ipcd install" wrote. The data dir
+(messages, secret) is left alone.`,
+		Example: `  ipcd uninstall`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			m := opts.manager()
+			p, err := detectedPlan(ctx, opts, m, "uninstall")
+			if err != nil {
+				return err
+			}
+			if err := uninstall(ctx, m, p); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "Removed ipcd (%s). Your data dir is untouched.\n", where(p))
+			return err
+		},
+	}
+}
+
+// NewCmdStart returns "ipcd start".
+func NewCmdStart(opts *Options) *cobra.Command {
+	return newControlCmd(opts, actionStart, "Start the installed ipcd service", "  ipcd start")
+}
+
+// NewCmdStop returns "ipcd stop".
+func NewCmdStop(opts *Options) *cobra.Command {
+	return newControlCmd(opts, actionStop,
+		"Stop the ipcd service (it starts again at the next login; ipc-mcp may start a daemon on demand)",
+		"  ipcd stop")
+}
+
+// NewCmdRestart returns "ipcd restart".
+func NewCmdRestart(opts *Options) *cobra.Command {
+	return newControlCmd(opts, actionRestart, "Restart the ipcd service, e.g. after upgrading the binary",
+		"  ipcd restart")
+}
+
+func newControlCmd(opts *Options, action, short, example string) *cobra.Command {
+	return &cobra.Command{
+		Use:     action,
+		Short:   short,
+		Example: example,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			m := opts.manager()
+			p, err := detectedPlan(ctx, opts, m, action)
+			if err != nil {
+				return err
+			}
+			msg, err := control(ctx, m, p, action)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), msg+".")
+			return err
+		},
+	}
+}
+
+func detectedPlan(ctx context.Context, o *Options, m Manager, verb string) (Plan, error) {
+	platform, err := m.Detect(ctx)
+	if err != nil {
+		if errors.Is(err, ErrUnsupported) {
+			return Plan{}, fmt.Errorf("%s service: ipcd cannot be installed as a service here: %w", verb, err)
+		}
+		return Plan{}, fmt.Errorf("%s service: %w", verb, err)
+	}
+	p, err := o.plan(platform, false)
+	if err != nil {
+		return Plan{}, fmt.Errorf("%s service: %w", verb, err)
+	}
+	return p, nil
+}

@@ -1,0 +1,199 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+)
+
+// InstallError is a failed install or its rollback. Step names what failed
+// ("install" or "start"); Rollback is nil when everything written was
+// removed again.
+type InstallError struct {
+	Step     string
+	Err      error
+	Rollback error
+}
+
+func (e *InstallError) Error() string {
+	if e.Rollback != nil {
+		return fmt.Sprintf("%s service: %v; rollback incomplete: %v", e.Step, e.Err, e.Rollback)
+	}
+	return fmt.Sprintf("%s service: %v; rolled back, nothing was left installed", e.Step, e.Err)
+}
+
+func (e *InstallError) Unwrap() []error {
+	if e.Rollback == nil {
+		return []error{e.Err}
+	}
+	return []error{e.Err, e.Rollback}
+}
+
+// install registers and starts the service p describes. Anything it wrote
+// is removed again when a later step fails, so a failed install leaves no
+// half-installed service behind.
+func install(ctx context.Context, m Manager, p Plan, force bool) error {
+	st, err := m.Status(ctx, p)
+	if err != nil {
+		return fmt.Errorf("check service: %w", err)
+	}
+	stray, err := fileExists(p.Path)
+	if err != nil {
+		return fmt.Errorf("check service file: %w", err)
+	}
+	if st != StateNotInstalled || stray {
+		if !force {
+			return fmt.Errorf("install service: %w (%s, %s); run \"ipcd uninstall\" first, or install --force",
+				ErrAlreadyInstalled, where(p), st)
+		}
+		if err := remove(ctx, m, p, st); err != nil {
+			return fmt.Errorf("replace service: %w", err)
+		}
+	}
+	if err := m.Install(ctx, p); err != nil {
+		return &InstallError{Step: "install", Err: err, Rollback: rollback(ctx, m, p)}
+	}
+	if err := m.Start(ctx, p); err != nil {
+		return &InstallError{Step: "start", Err: err, Rollback: rollback(ctx, m, p)}
+	}
+	return nil
+}
+
+// rollback undoes a partial install. Errors from stopping or unregistering
+// something that never got that far are expected; what counts is that the
+// file is gone and the manager no longer knows the service.
+func rollback(ctx context.Context, m Manager, p Plan) error {
+	_ = m.Stop(ctx, p)
+	uerr := m.Uninstall(ctx, p)
+	if p.Path != "" {
+		if err := os.Remove(p.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove %s by hand: %w", p.Path, err)
+		}
+	}
+	st, err := m.Status(ctx, p)
+	if err != nil {
+		return fmt.Errorf("check service: %w", err)
+	}
+	if st != StateNotInstalled {
+		if uerr != nil {
+			return fmt.Errorf("service is still %s: %w", st, uerr)
+		}
+		return fmt.Errorf("service is still %s", st)
+	}
+	return nil
+}
+
+// uninstall stops and removes an installed service.
+func uninstall(ctx context.Context, m Manager, p Plan) error {
+	st, err := m.Status(ctx, p)
+	if err != nil {
+		return fmt.Errorf("check service: %w", err)
+	}
+	stray, err := fileExists(p.Path)
+	if err != nil {
+		return fmt.Errorf("check service file: %w", err)
+	}
+	if st == StateNotInstalled && !stray {
+		return fmt.Errorf("uninstall service: %w; nothing to remove", ErrNotInstalled)
+	}
+	return remove(ctx, m, p, st)
+}
+
+func remove(ctx context.Context, m Manager, p Plan, st State) error {
+	if st == StateRunning {
+		if err := m.Stop(ctx, p); err != nil {
+			return fmt.Errorf("stop service: %w", err)
+		}
+	}
+	if st != StateNotInstalled {
+		if err := m.Uninstall(ctx, p); err != nil {
+			return fmt.Errorf("uninstall service: %w", err)
+		}
+	}
+	if p.Path != "" {
+		if err := os.Remove(p.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove service file: %w", err)
+		}
+	}
+	return nil
+}
+
+// Actions of control.
+const (
+	actionStart   = "start"
+	actionStop    = "stop"
+	actionRestart = "restart"
+)
+
+// control starts, stops or restarts an installed service. Starting a
+// running service or stopping a stopped one is not an error; it returns
+// what it did, for people.
+func control(ctx context.Context, m Manager, p Plan, action string) (string, error) {
+	st, err := m.Status(ctx, p)
+	if err != nil {
+		return "", fmt.Errorf("check service: %w", err)
+	}
+	if st == StateNotInstalled {
+		return "", fmt.Errorf("%s service: %w; run \"ipcd install\" first", action, ErrNotInstalled)
+	}
+	notRunning := st == StateStopped || st == StateFailed
+	switch {
+	case action == actionStart && st == StateRunning:
+		return "ipcd is already running", nil
+	case action == actionStop && notRunning:
+		return "ipcd is not running", nil
+	case action == actionStart, action == actionRestart && notRunning:
+		err = m.Start(ctx, p)
+		action = actionStart
+	case action == actionStop:
+		err = m.Stop(ctx, p)
+	case action == actionRestart:
+		err = m.Restart(ctx, p)
+	default:
+		return "", fmt.Errorf("control service: unknown action %q", action)
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s service: %w (%s)", action, err, p.logHint())
+	}
+	return pastTense[action] + " ipcd (" + where(p) + ")", nil
+}
+
+var pastTense = map[string]string{actionStart: "Started", actionStop: "Stopped", actionRestart: "Restarted"}
+
+// where names the installed service for people.
+func where(p Plan) string {
+	switch p.Platform {
+	case PlatformSystemd:
+		return "systemd user unit " + p.Path
+	case PlatformLaunchd:
+		return "LaunchAgent " + p.Path
+	}
+	return "Windows service " + p.Name
+}
+
+// logHint says where to look when the service does not come up.
+func (p Plan) logHint() string {
+	switch p.Platform {
+	case PlatformSystemd:
+		return "see: systemctl --user status " + UnitName + "; journalctl --user -u " + UnitName
+	case PlatformLaunchd:
+		return "see: launchctl list " + LaunchdLabel + "; ~/Library/Logs/ipcd.log"
+	}
+	return "see: sc.exe query " + p.Name + "; the Windows event log"
+}
+
+func fileExists(path string) (bool, error) {
+	if path == "" {
+		return false, nil
+	}
+	_, err := os.Lstat(path)
+	if err == nil {
+		return true, nil
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return false, err
+}

@@ -1,0 +1,369 @@
+package service
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// newTestOptions returns options for a systemd install into a temp home.
+func newTestOptions(t *testing.T, fake *fakeManager) (*Options, string) {
+	t.Helper()
+	skipOnWindows(t)
+	home := t.TempDir()
+	return &Options{Manager: fake, GOOS: "linux", Executable: "/usr/local/bin/ipcd", Home: home},
+		filepath.Join(home, ".config", "systemd", "user", "ipcd.service")
+}
+
+func TestInstall(t *testing.T) {
+	fake := newFake(PlatformSystemd)
+	opts, unit := newTestOptions(t, fake)
+	out, err := execute(t, command(t, opts, "install"))
+	if err != nil {
+		t.Fatalf("install: %v", err)
+	}
+	got, err := os.ReadFile(unit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := Render(PlatformSystemd, Config{Executable: "/usr/local/bin/ipcd", Home: opts.Home})
+	if diff := cmp.Diff(want.Content, string(got)); diff != "" {
+		t.Errorf("unit differs from the dry run (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"detect", "status", "install", "start"}, fake.calls); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if !fake.running {
+		t.Error("service not started")
+	}
+	for _, s := range []string{unit, "journalctl --user -u ipcd.service", "loginctl enable-linger"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("output lacks %q:\n%s", s, out)
+		}
+	}
+}
+
+func TestInstallUnsupported(t *testing.T) {
+	fake := newFake("")
+	fake.detectErr = &UnsupportedError{Detected: "unix-systemv", Reason: "systemd is not running"}
+	opts, _ := newTestOptions(t, fake)
+	out, err := execute(t, command(t, opts, "install"))
+	if !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("install = %v, want ErrUnsupported", err)
+	}
+	for _, s := range []string{"nothing was installed", "unix-systemv", "systemd is not running", `"ipcd run"`, "ipc-mcp"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q lacks %q", err, s)
+		}
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("error is not one line: %q", err)
+	}
+	if out != "" {
+		t.Errorf("printed %q", out)
+	}
+	if files := listFiles(t, opts.Home); len(files) != 0 {
+		t.Errorf("wrote %v", files)
+	}
+	if diff := cmp.Diff([]string{"detect"}, fake.calls); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+}
+
+func TestInstallRollsBack(t *testing.T) {
+	tests := []struct {
+		name           string
+		fail           string
+		failAfterWrite bool
+		wantCalls      []string
+	}{
+		{"register fails after the file is written", "install", true,
+			[]string{"detect", "status", "install", "stop", "uninstall", "status"}},
+		{"register fails before writing", "install", false,
+			[]string{"detect", "status", "install", "stop", "uninstall", "status"}},
+		{"start fails", "start", false,
+			[]string{"detect", "status", "install", "start", "stop", "uninstall", "status"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := newFake(PlatformSystemd)
+			fake.fail[tt.fail] = errFake
+			fake.failAfterWrite = tt.failAfterWrite
+			opts, _ := newTestOptions(t, fake)
+			_, err := execute(t, command(t, opts, "install"))
+			if !errors.Is(err, errFake) {
+				t.Fatalf("install = %v, want the fake failure", err)
+			}
+			var ie *InstallError
+			if !errors.As(err, &ie) || ie.Rollback != nil || ie.Step != tt.fail {
+				t.Fatalf("install = %#v, want a clean rollback of step %q", err, tt.fail)
+			}
+			if !strings.Contains(err.Error(), "nothing was left installed") {
+				t.Errorf("error %q does not say it rolled back", err)
+			}
+			if files := listFiles(t, opts.Home); len(files) != 0 {
+				t.Errorf("left %v behind", files)
+			}
+			if fake.installed || fake.running {
+				t.Errorf("manager still has the service: installed=%v running=%v", fake.installed, fake.running)
+			}
+			if diff := cmp.Diff(tt.wantCalls, fake.calls); diff != "" {
+				t.Errorf("calls (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestInstallRollbackIncomplete(t *testing.T) {
+	fake := newFake(PlatformSystemd)
+	fake.fail["start"] = errFake
+	fake.fail["uninstall"] = errors.New("cannot unregister")
+	opts, _ := newTestOptions(t, fake)
+	_, err := execute(t, command(t, opts, "install"))
+	var ie *InstallError
+	if !errors.As(err, &ie) || ie.Rollback == nil {
+		t.Fatalf("install = %v, want an incomplete rollback", err)
+	}
+	for _, s := range []string{"rollback incomplete", "cannot unregister", "still stopped"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q lacks %q", err, s)
+		}
+	}
+	if files := listFiles(t, opts.Home); len(files) != 0 {
+		t.Errorf("left %v behind", files)
+	}
+}
+
+func TestInstallExisting(t *testing.T) {
+	t.Run("installed", func(t *testing.T) {
+		fake := newFake(PlatformSystemd)
+		opts, unit := newTestOptions(t, fake)
+		writeFile(t, unit, "old unit")
+		fake.installed, fake.running = true, true
+		_, err := execute(t, command(t, opts, "install"))
+		if !errors.Is(err, ErrAlreadyInstalled) || !strings.Contains(err.Error(), "--force") {
+			t.Fatalf("install = %v, want ErrAlreadyInstalled mentioning --force", err)
+		}
+		if got := readFile(t, unit); got != "old unit" {
+			t.Errorf("unit changed to %q", got)
+		}
+	})
+	t.Run("stray file", func(t *testing.T) {
+		fake := newFake(PlatformSystemd)
+		opts, unit := newTestOptions(t, fake)
+		writeFile(t, unit, "someone's unit")
+		_, err := execute(t, command(t, opts, "install"))
+		if !errors.Is(err, ErrAlreadyInstalled) {
+			t.Fatalf("install = %v, want ErrAlreadyInstalled", err)
+		}
+		if got := readFile(t, unit); got != "someone's unit" {
+			t.Errorf("unit changed to %q", got)
+		}
+		if diff := cmp.Diff([]string{"detect", "status"}, fake.calls); diff != "" {
+			t.Errorf("calls (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("force replaces", func(t *testing.T) {
+		fake := newFake(PlatformSystemd)
+		opts, unit := newTestOptions(t, fake)
+		writeFile(t, unit, "old unit")
+		fake.installed, fake.running = true, true
+		if _, err := execute(t, command(t, opts, "install"), "--force"); err != nil {
+			t.Fatalf("install --force: %v", err)
+		}
+		if got := readFile(t, unit); !strings.Contains(got, "ExecStart=/usr/local/bin/ipcd run") {
+			t.Errorf("unit not replaced: %q", got)
+		}
+		want := []string{"detect", "status", "stop", "uninstall", "install", "start"}
+		if diff := cmp.Diff(want, fake.calls); diff != "" {
+			t.Errorf("calls (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestInstallWindowsHasNoFile(t *testing.T) {
+	fake := newFake(PlatformWindows)
+	opts := &Options{Manager: fake, GOOS: "windows", Executable: `C:\ipcd\ipcd.exe`,
+		DataDir: `C:\Users\a\AppData\Local\ipcd`, Socket: `C:\Users\a\AppData\Local\ipcd\ipcd.sock`}
+	out, err := execute(t, command(t, opts, "install"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fake.running || !strings.Contains(out, "Windows service ipcd") {
+		t.Errorf("running=%v, output %q", fake.running, out)
+	}
+}
+
+func TestUninstall(t *testing.T) {
+	fake := newFake(PlatformSystemd)
+	opts, unit := newTestOptions(t, fake)
+	if _, err := execute(t, command(t, opts, "install")); err != nil {
+		t.Fatal(err)
+	}
+	fake.calls = nil
+	out, err := execute(t, command(t, opts, "uninstall"))
+	if err != nil {
+		t.Fatalf("uninstall: %v", err)
+	}
+	if _, err := os.Stat(unit); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("unit still there: %v", err)
+	}
+	if diff := cmp.Diff([]string{"detect", "status", "stop", "uninstall"}, fake.calls); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(out, "data dir is untouched") {
+		t.Errorf("output %q", out)
+	}
+}
+
+func TestNotInstalled(t *testing.T) {
+	for _, name := range []string{"uninstall", "start", "stop", "restart"} {
+		t.Run(name, func(t *testing.T) {
+			fake := newFake(PlatformSystemd)
+			opts, _ := newTestOptions(t, fake)
+			_, err := execute(t, command(t, opts, name))
+			if !errors.Is(err, ErrNotInstalled) {
+				t.Fatalf("%s = %v, want ErrNotInstalled", name, err)
+			}
+			if !strings.HasPrefix(err.Error(), name+" service: ipcd is not installed") {
+				t.Errorf("error %q", err)
+			}
+			if diff := cmp.Diff([]string{"detect", "status"}, fake.calls); diff != "" {
+				t.Errorf("calls (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestControlUnsupported(t *testing.T) {
+	for _, name := range []string{"uninstall", "start", "stop", "restart"} {
+		t.Run(name, func(t *testing.T) {
+			fake := newFake("")
+			fake.detectErr = &UnsupportedError{Detected: "unix-systemv", Reason: "no systemd"}
+			opts, _ := newTestOptions(t, fake)
+			_, err := execute(t, command(t, opts, name))
+			if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "ipcd run") {
+				t.Fatalf("%s = %v, want ErrUnsupported with advice", name, err)
+			}
+		})
+	}
+}
+
+func TestControl(t *testing.T) {
+	tests := []struct {
+		command   string
+		running   bool
+		wantCall  string // "" when the manager must not be asked
+		wantOut   string
+		wantAfter bool
+	}{
+		{"start", false, "start", "Started ipcd", true},
+		{"start", true, "", "ipcd is already running", true},
+		{"stop", true, "stop", "Stopped ipcd", false},
+		{"stop", false, "", "ipcd is not running", false},
+		{"restart", true, "restart", "Restarted ipcd", true},
+		{"restart", false, "start", "Started ipcd", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.command, func(t *testing.T) {
+			fake := newFake(PlatformSystemd)
+			fake.installed, fake.running = true, tt.running
+			opts, _ := newTestOptions(t, fake)
+			out, err := execute(t, command(t, opts, tt.command))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(out, tt.wantOut) {
+				t.Errorf("output %q, want prefix %q", out, tt.wantOut)
+			}
+			want := []string{"detect", "status"}
+			if tt.wantCall != "" {
+				want = append(want, tt.wantCall)
+			}
+			if diff := cmp.Diff(want, fake.calls); diff != "" {
+				t.Errorf("calls (-want +got):\n%s", diff)
+			}
+			if fake.running != tt.wantAfter {
+				t.Errorf("running = %v, want %v", fake.running, tt.wantAfter)
+			}
+		})
+	}
+}
+
+func TestControlFailureSaysWhereToLook(t *testing.T) {
+	fake := newFake(PlatformSystemd)
+	fake.installed = true
+	fake.fail["start"] = errFake
+	opts, _ := newTestOptions(t, fake)
+	_, err := execute(t, command(t, opts, "start"))
+	if !errors.Is(err, errFake) || !strings.Contains(err.Error(), "journalctl --user -u ipcd.service") {
+		t.Fatalf("start = %v", err)
+	}
+}
+
+func TestStatus(t *testing.T) {
+	tests := []struct {
+		name      string
+		detectErr error
+		installed bool
+		running   bool
+		want      State
+	}{
+		{"unsupported", &UnsupportedError{Detected: "unix-systemv", Reason: "x"}, false, false, StateUnsupported},
+		{"not installed", nil, false, false, StateNotInstalled},
+		{"stopped", nil, true, false, StateStopped},
+		{"running", nil, true, true, StateRunning},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := newFake(PlatformSystemd)
+			fake.detectErr, fake.installed, fake.running = tt.detectErr, tt.installed, tt.running
+			opts, _ := newTestOptions(t, fake)
+			got, err := opts.Status(t.Context())
+			if err != nil || got != tt.want {
+				t.Errorf("Status = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+	t.Run("manager error", func(t *testing.T) {
+		fake := newFake(PlatformSystemd)
+		fake.fail["status"] = errFake
+		opts, _ := newTestOptions(t, fake)
+		if _, err := opts.Status(t.Context()); !errors.Is(err, errFake) {
+			t.Errorf("Status error = %v, want the fake failure", err)
+		}
+	})
+}
+
+// skipOnWindows skips tests that put a systemd unit in a temp home: the
+// renderer wants a Unix path for it, which a Windows temp dir is not.
+func skipOnWindows(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("needs a Unix home directory")
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

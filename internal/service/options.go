@@ -1,0 +1,136 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/ipcd/ipcd/internal/paths"
+)
+
+// Options are what the service commands need. The commands read the fields
+// when they run, so the root command may fill them in after parsing its
+// flags (for example in PersistentPreRunE).
+type Options struct {
+	// Manager is the OS service manager; nil means NewManager().
+	Manager Manager
+	// Executable is the absolute path of the ipcd binary the service runs;
+	// empty means the running binary.
+	Executable string
+	// Home is the user's home directory; empty means os.UserHomeDir().
+	Home string
+	// DataDir and Socket are the daemon's paths. They are written into the
+	// service only when the user chose them (DataDirSet, SocketSet: a flag
+	// or IPC_DATA_DIR / IPC_SOCKET, which a service manager does not
+	// inherit), and always on Windows, where the service runs as another
+	// account and would otherwise look in that account's profile. Empty
+	// means the default for this user.
+	DataDir    string
+	DataDirSet bool
+	Socket     string
+	SocketSet  bool
+	// GOOS selects the platform; empty means runtime.GOOS.
+	GOOS string
+}
+
+// Status reports the state of the ipcd service for "ipcd status" and
+// "ipcd doctor": StateUnsupported (and a nil error) where no usable
+// service manager exists.
+func (o *Options) Status(ctx context.Context) (State, error) {
+	m := o.manager()
+	platform, err := m.Detect(ctx)
+	if errors.Is(err, ErrUnsupported) {
+		return StateUnsupported, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("detect service manager: %w", err)
+	}
+	p, err := o.plan(platform, false)
+	if err != nil {
+		return "", err
+	}
+	return m.Status(ctx, p)
+}
+
+func (o *Options) manager() Manager {
+	if o.Manager != nil {
+		return o.Manager
+	}
+	return NewManager()
+}
+
+func (o *Options) goos() string {
+	if o.GOOS != "" {
+		return o.GOOS
+	}
+	return runtime.GOOS
+}
+
+// plan renders the service for platform from the options. forInstall
+// refuses a binary that will not outlive the command (go run).
+func (o *Options) plan(platform Platform, forInstall bool) (Plan, error) {
+	cfg, err := o.config(platform, forInstall)
+	if err != nil {
+		return Plan{}, err
+	}
+	return Render(platform, cfg)
+}
+
+func (o *Options) config(platform Platform, forInstall bool) (Config, error) {
+	native := o.goos() == runtime.GOOS
+	cfg := Config{Executable: o.Executable}
+	if cfg.Executable == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return Config{}, fmt.Errorf("find ipcd executable: %w", err)
+		}
+		if forInstall && strings.Contains(exe, "go-build") {
+			return Config{}, fmt.Errorf("find ipcd executable: %s is a temporary build (go run); "+
+				"install ipcd first (go install ./cmd/ipcd) and run that binary", exe)
+		}
+		cfg.Executable = exe
+	}
+	if platform != PlatformWindows {
+		cfg.Home = o.Home
+		if cfg.Home == "" {
+			h, err := os.UserHomeDir()
+			if err != nil {
+				return Config{}, fmt.Errorf("find home directory: %w", err)
+			}
+			cfg.Home = h
+		}
+	}
+	pin := platform == PlatformWindows
+	if o.DataDirSet || pin {
+		cfg.DataDir = o.DataDir
+		if cfg.DataDir == "" && native {
+			d, err := paths.DataDir(os.Getenv)
+			if err != nil {
+				return Config{}, fmt.Errorf("find data directory: %w", err)
+			}
+			cfg.DataDir = d
+		}
+	}
+	if o.SocketSet || pin {
+		cfg.Socket = o.Socket
+		if cfg.Socket == "" && native && cfg.DataDir != "" {
+			cfg.Socket = paths.Socket(os.Getenv, cfg.DataDir)
+		}
+	}
+	if native {
+		for _, p := range []*string{&cfg.Executable, &cfg.DataDir, &cfg.Socket} {
+			if *p != "" {
+				abs, err := filepath.Abs(*p)
+				if err != nil {
+					return Config{}, fmt.Errorf("resolve path: %w", err)
+				}
+				*p = abs
+			}
+		}
+	}
+	return cfg, nil
+}
