@@ -1,0 +1,51 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+)
+
+// Ago says how long before now t was, the way people say it: "just now",
+// "5 minutes ago", "2 days ago".
+func Ago(now, t time.Time) string {
+	d := now.Sub(t)
+	if d < 0 {
+		d = 0
+	}
+	unit := func(n int64, name string) string {
+		if n == 1 {
+			return "1 " + name + " ago"
+		}
+		return fmt.Sprintf("%d %ss ago", n, name)
+	}
+	switch {
+	case d < 10*time.Second:
+		return "just now"
+	case d < time.Minute:
+		return unit(int64(d/time.Second), "second")
+	case d < time.Hour:
+		return unit(int64(d/time.Minute), "minute")
+	case d < 24*time.Hour:
+		return unit(int64(d/time.Hour), "hour")
+	case d < 30*24*time.Hour:
+		return unit(int64(d/(24*time.Hour)), "day")
+	case d < 365*24*time.Hour:
+		return unit(int64(d/(30*24*time.Hour)), "month")
+	default:
+		return unit(int64(d/(365*24*time.Hour)), "year")
+	}
+}
+
+// Bytes prints a size in binary units: "512 B", "50.0 KiB", "1.0 MiB".
+func Bytes(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	case n < 1<<30:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	default:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	}
+}

@@ -1,0 +1,229 @@
+// Package client is the typed Go client of the ipcd API. It answers the
+// registration challenge with the shared secret, saves session tokens per
+// name, and renews a session transparently when the daemon has forgotten
+// it (after a restart or idle expiry) before retrying the call once.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ipcd/ipcd/pkg/protocol"
+)
+
+// ErrDaemonDown means nothing answers at the daemon's address.
+var ErrDaemonDown = errors.New("the ipcd daemon is not running")
+
+// ErrNoName means an identity call was made before choosing a name.
+var ErrNoName = errors.New("no name: register first, pass --as NAME, or set IPC_NAME")
+
+// Options configure a Client.
+type Options struct {
+	// Socket is the daemon's Unix socket path, or "tcp://HOST:PORT".
+	Socket string
+	// Secret returns the shared secret; it is called only when a
+	// registration needs it. Nil means open mode.
+	Secret func() ([]byte, error)
+	// Sessions keeps tokens between runs; nil keeps them in memory.
+	Sessions SessionStore
+	// Timeout bounds each call but wait and watch (default 60s).
+	Timeout time.Duration
+}
+
+// Client talks to one daemon as at most one name at a time.
+type Client struct {
+	opts    Options
+	http    *http.Client
+	base    string
+	network string
+	addr    string
+
+	mu    sync.Mutex
+	name  string
+	token string
+	admin string
+}
+
+// New returns a client; it does not connect until the first call.
+func New(o Options) *Client {
+	if o.Timeout <= 0 {
+		o.Timeout = 60 * time.Second
+	}
+	if o.Sessions == nil {
+		o.Sessions = &MemorySessions{}
+	}
+	c := &Client{opts: o, network: "unix", addr: o.Socket, base: "http://ipcd"}
+	if hostport, ok := strings.CutPrefix(o.Socket, "tcp://"); ok {
+		c.network, c.addr = "tcp", hostport
+	}
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	c.http = &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return dialer.DialContext(ctx, c.network, c.addr)
+		},
+		MaxIdleConns:        64,
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}}
+	return c
+}
+
+// Close drops idle connections.
+func (c *Client) Close() { c.http.CloseIdleConnections() }
+
+// Name is the name the client acts as, or "".
+func (c *Client) Name() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.name
+}
+
+// As makes the client act as name, with the token saved for it if any.
+func (c *Client) As(name string) {
+	tok, _ := c.opts.Sessions.Load(name)
+	c.mu.Lock()
+	c.name, c.token = name, tok
+	c.mu.Unlock()
+}
+
+type authKind int
+
+const (
+	noAuth authKind = iota
+	asName
+	asAdmin
+)
+
+// do makes one call. A non-2xx answer becomes a *protocol.Error; a
+// refused or missing socket becomes ErrDaemonDown.
+func (c *Client) do(ctx context.Context, method, path string, auth authKind, in, out any) error {
+	return c.doRaw(ctx, method, path, auth, in, func(body io.Reader) error {
+		if out == nil {
+			return nil
+		}
+		if err := json.NewDecoder(body).Decode(out); err != nil {
+			return fmt.Errorf("decode %s answer: %w", path, err)
+		}
+		return nil
+	})
+}
+
+func (c *Client) doRaw(ctx context.Context, method, path string, auth authKind, in any, read func(io.Reader) error) error {
+	var body io.Reader
+	if in != nil {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(in); err != nil {
+			return fmt.Errorf("encode request: %w", err)
+		}
+		body = &buf
+	}
+	if !longCall(path) {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.opts.Timeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	c.mu.Lock()
+	switch auth {
+	case asName:
+		if c.token != "" {
+			req.Header.Set(protocol.HeaderAuthorization, "Bearer "+c.token)
+		}
+		req.Header.Set(protocol.HeaderName, c.name)
+	case asAdmin:
+		req.Header.Set(protocol.HeaderAuthorization, "Bearer "+c.admin)
+	}
+	c.mu.Unlock()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if isDown(err) {
+			return fmt.Errorf("%w (nothing answers at %s)", ErrDaemonDown, c.opts.Socket)
+		}
+		return fmt.Errorf("call %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		var er protocol.ErrorResponse
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if json.Unmarshal(data, &er) != nil || er.Error == nil {
+			return fmt.Errorf("call %s: HTTP %d from something that is not ipcd", path, resp.StatusCode)
+		}
+		return er.Error
+	}
+	return read(resp.Body)
+}
+
+// longCall reports whether a call may rightly outlast Options.Timeout:
+// waits and streams bound themselves.
+func longCall(path string) bool {
+	switch path {
+	case "/v1/wait", "/v1/admin/watch", "/v1/admin/backup":
+		return true
+	}
+	return false
+}
+
+// isDown tells a daemon that is not there from other failures.
+func isDown(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// identityCall makes a call as the current name, registering again once
+// if the daemon no longer knows the session.
+func (c *Client) identityCall(ctx context.Context, method, path string, in, out any) error {
+	if c.Name() == "" {
+		return ErrNoName
+	}
+	if c.tokenEmpty() {
+		if _, err := c.Register(ctx, c.Name(), false); err != nil {
+			return err
+		}
+	}
+	err := c.do(ctx, method, path, asName, in, out)
+	if isCode(err, protocol.CodeSessionExpired) || isCode(err, protocol.CodeUnauthorized) {
+		if _, rerr := c.Register(ctx, c.Name(), false); rerr != nil {
+			return rerr
+		}
+		err = c.do(ctx, method, path, asName, in, out)
+	}
+	return err
+}
+
+func (c *Client) tokenEmpty() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.token == ""
+}
+
+func isCode(err error, code protocol.Code) bool {
+	var pe *protocol.Error
+	return errors.As(err, &pe) && pe.Code == code
+}
+
+// IsCode reports whether err carries the API error code.
+func IsCode(err error, code protocol.Code) bool { return isCode(err, code) }
+
+// IsDown reports whether err means the daemon is not running.
+func IsDown(err error) bool { return errors.Is(err, ErrDaemonDown) }

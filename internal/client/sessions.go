@@ -1,0 +1,133 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/ipcd/ipcd/pkg/protocol"
+)
+
+// SessionStore keeps session tokens per name between runs, so several
+// shell-driven AIs under one OS user do not overwrite each other.
+type SessionStore interface {
+	Load(name string) (string, error)
+	Save(name, token string) error
+	Delete(name string) error
+}
+
+// MemorySessions keeps tokens for the life of the process.
+type MemorySessions struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (s *MemorySessions) Load(name string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m[name], nil
+}
+
+func (s *MemorySessions) Save(name, token string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]string{}
+	}
+	s.m[name] = token
+	return nil
+}
+
+func (s *MemorySessions) Delete(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, name)
+	return nil
+}
+
+// FileSessions keeps one 0600 file per name in Dir, and the name last
+// registered in Dir/last (the default of --as).
+type FileSessions struct{ Dir string }
+
+func (s FileSessions) path(name string) (string, error) {
+	if err := protocol.ValidateName(name); err != nil {
+		return "", err
+	}
+	return filepath.Join(s.Dir, name+".token"), nil
+}
+
+func (s FileSessions) Load(name string) (string, error) {
+	p, err := s.path(name)
+	if err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	return strings.TrimSpace(string(b)), err
+}
+
+// Save writes the token and records name as the last registered.
+func (s FileSessions) Save(name, token string) error {
+	p, err := s.path(name)
+	if err != nil {
+		return err
+	}
+	if err := writePrivate(p, token+"\n"); err != nil {
+		return err
+	}
+	return writePrivate(filepath.Join(s.Dir, "last"), name+"\n")
+}
+
+func (s FileSessions) Delete(name string) error {
+	p, err := s.path(name)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// Last returns the name registered most recently, or "".
+func (s FileSessions) Last() string {
+	b, err := os.ReadFile(filepath.Join(s.Dir, "last"))
+	if err != nil {
+		return ""
+	}
+	name := strings.TrimSpace(string(b))
+	if protocol.ValidateName(name) != nil {
+		return ""
+	}
+	return name
+}
+
+// writePrivate replaces path atomically with a 0600 file.
+func writePrivate(path, content string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create sessions dir: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.WriteString(content); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,123 @@
+package daemon
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/ipcd/ipcd/internal/store"
+	"github.com/ipcd/ipcd/pkg/protocol"
+)
+
+func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request, _ *call) error {
+	ids, err := d.identities()
+	if err != nil {
+		return err
+	}
+	now := d.cfg.Clock.Now()
+	st := protocol.StatusResponse{
+		Version: protocol.Version, API: protocol.APIVersion, Mode: d.cfg.mode(), PID: os.Getpid(),
+		Socket: d.cfg.Socket, Listen: d.cfg.Listen, DataDir: d.cfg.DataDir,
+		DatabaseBytes: d.store.Size(), StartedAt: d.started,
+		UptimeSeconds: int64(now.Sub(d.started) / time.Second),
+		Identities:    ids,
+		Counters: protocol.Counters{
+			Sent: d.sent.Load(), Delivered: d.delivered.Load(), Rejected: d.rejected.Load(),
+		},
+		Limits: d.cfg.Limits.wire(),
+	}
+	for _, id := range ids {
+		st.UnreadTotal += id.Unread
+	}
+	return writeJSON(w, st)
+}
+
+// handleWatch streams events as newline-delimited JSON until the client
+// goes away or the daemon stops.
+func (d *Daemon) handleWatch(w http.ResponseWriter, r *http.Request, _ *call) error {
+	rc := http.NewResponseController(w)
+	events, unsubscribe := d.events.subscribe()
+	defer func() {
+		if n := unsubscribe(); n > 0 {
+			d.log.Warn("a watcher fell behind and lost events", "lost", n)
+		}
+	}()
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	if err := rc.Flush(); err != nil {
+		return nil
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for {
+		select {
+		case ev := <-events:
+			if enc.Encode(ev) != nil || rc.Flush() != nil {
+				return nil
+			}
+		case <-r.Context().Done():
+			return nil
+		case <-d.stopping:
+			return nil
+		}
+	}
+}
+
+// handleBackup streams a consistent copy of the database.
+func (d *Daemon) handleBackup(w http.ResponseWriter, r *http.Request, _ *call) error {
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.FormatInt(d.store.Size(), 10))
+	if _, err := d.store.Backup(w); err != nil {
+		d.log.Error("backup", "err", err)
+	}
+	return nil
+}
+
+func (d *Daemon) handleImport(w http.ResponseWriter, r *http.Request, _ *call) error {
+	var req protocol.ImportRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	var resp protocol.ImportResponse
+	names := make([]store.ImportName, 0, len(req.Names))
+	for _, n := range req.Names {
+		names = append(names, store.ImportName{Name: n.Name, LastSeen: n.LastSeen})
+	}
+	var err error
+	if resp.NamesCreated, err = d.store.ImportNames(names); err != nil {
+		return err
+	}
+	keys := make([]string, 0, len(req.Messages))
+	for _, m := range req.Messages {
+		keys = append(keys, m.Key)
+	}
+	seen, err := d.store.ImportedKeys(keys)
+	if err != nil {
+		return err
+	}
+	msgs := make([]store.ImportMessage, 0, len(req.Messages))
+	for _, m := range req.Messages {
+		if seen[m.Key] {
+			continue
+		}
+		if err := d.checkContent(m.Content, m.Data); err != nil {
+			return err
+		}
+		im := store.ImportMessage{Key: m.Key, From: m.From, To: m.To, Content: m.Content, SentAt: m.SentAt, Data: m.Data}
+		if len(m.Content) > protocol.LargeMessageBytes {
+			if im.File, err = d.writeLarge(m.From, m.To, m.Content); err != nil {
+				return err
+			}
+		}
+		msgs = append(msgs, im)
+	}
+	if resp.MessagesImported, err = d.store.ImportMessages(msgs); err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		d.waiters.notify(m.To)
+	}
+	return writeJSON(w, resp)
+}

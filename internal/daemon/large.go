@@ -1,0 +1,58 @@
+package daemon
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/ipcd/ipcd/internal/paths"
+	"github.com/ipcd/ipcd/pkg/protocol"
+)
+
+// writeLarge writes a large message's content to its own file under
+// large-messages/, 0600, and returns the path. The name carries time,
+// sender and recipient for people browsing the folder, and random bytes
+// with O_EXCL so two messages can never share a file (the earlier tool's
+// names collided within a second).
+func (d *Daemon) writeLarge(from, to, content string) (string, error) {
+	dir := filepath.Join(d.cfg.DataDir, paths.LargeDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("create large-message dir: %w", err)
+	}
+	rnd := make([]byte, 6)
+	rand.Read(rnd)
+	name := fmt.Sprintf("%s_%s_%s_%s.md", d.cfg.Clock.Now().UTC().Format("20060102-150405"), from, to, hex.EncodeToString(rnd))
+	path := filepath.Join(dir, name)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("create large-message file: %w", err)
+	}
+	if _, err := f.WriteString(content); err != nil {
+		f.Close()
+		os.Remove(path)
+		return "", fmt.Errorf("write large-message file: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(path)
+		return "", fmt.Errorf("write large-message file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(path)
+		return "", fmt.Errorf("write large-message file: %w", err)
+	}
+	return path, nil
+}
+
+// shape returns m as check and history show it: a large message becomes
+// a summary pointing at its file unless the caller asked for everything.
+func shape(m protocol.Message, full bool) protocol.Message {
+	if full || m.Size <= protocol.LargeMessageBytes {
+		return m
+	}
+	m.Content = cut(m.Content, protocol.SummaryBytes)
+	m.Truncated = true
+	return m
+}
