@@ -1,0 +1,118 @@
+// Package launcher starts the daemon when a client finds none: the first
+// AI to start brings ipcd up, detached, and it outlives that AI. Several
+// clients starting at once each may spawn one; the database lock lets
+// exactly one of those daemons run and the rest exit at once.
+package launcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/ipcd/ipcd/internal/client"
+	"github.com/ipcd/ipcd/internal/paths"
+)
+
+// Options say how to start the daemon.
+type Options struct {
+	DataDir string
+	Socket  string
+	// Self is the running binary's path; an ipcd beside it is used when
+	// none is on PATH.
+	Self string
+	// LookPath finds a program on PATH (default exec.LookPath).
+	LookPath func(string) (string, error)
+	// Wait bounds how long to wait for the new daemon (default 10s).
+	Wait time.Duration
+}
+
+// ErrNoDaemonBinary means ipcd is neither on PATH nor beside ipc-mcp.
+var ErrNoDaemonBinary = errors.New("cannot start the daemon: ipcd is neither on PATH nor beside ipc-mcp")
+
+// Ensure returns nil once a daemon answers health at the client's socket,
+// starting one if nothing answers. It reports whether it started one.
+func Ensure(ctx context.Context, c *client.Client, o Options) (bool, error) {
+	if _, err := c.Health(ctx); err == nil || !client.IsDown(err) {
+		return false, err
+	}
+	bin, err := Find(o)
+	if err != nil {
+		return false, err
+	}
+	if err := Start(bin, o); err != nil {
+		return false, err
+	}
+	wait := o.Wait
+	if wait <= 0 {
+		wait = 10 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	delay := 10 * time.Millisecond
+	for {
+		_, err := c.Health(ctx)
+		if err == nil {
+			return true, nil
+		}
+		if !client.IsDown(err) || ctx.Err() != nil {
+			return true, fmt.Errorf("start the daemon: it did not answer within %s; see %s: %w",
+				wait, filepath.Join(o.DataDir, paths.DaemonLogFile), err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 200*time.Millisecond)
+	}
+}
+
+// Find locates the ipcd binary: PATH first, then beside Self.
+func Find(o Options) (string, error) {
+	look := o.LookPath
+	if look == nil {
+		look = exec.LookPath
+	}
+	name := "ipcd"
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	if p, err := look("ipcd"); err == nil {
+		return p, nil
+	}
+	if o.Self != "" {
+		p := filepath.Join(filepath.Dir(o.Self), name)
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			return p, nil
+		}
+	}
+	return "", ErrNoDaemonBinary
+}
+
+// Start runs "ipcd run" detached from this process (its own session, no
+// terminal, stdin closed), logging to the data dir's ipcd.log.
+func Start(bin string, o Options) error {
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+		return fmt.Errorf("start the daemon: %w", err)
+	}
+	logf, err := os.OpenFile(filepath.Join(o.DataDir, paths.DaemonLogFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("start the daemon: open log: %w", err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(bin, "run", "--data-dir", o.DataDir, "--socket", o.Socket)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = detached()
+	cmd.Env = os.Environ()
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start the daemon: %w", err)
+	}
+	// Reap it if it exits while we live (it loses the lock race, say);
+	// once we exit, it belongs to init.
+	go cmd.Wait()
+	return nil
+}

@@ -1,0 +1,119 @@
+// Package shimcli is the ipc-mcp command line: with no arguments it serves
+// MCP on stdio (what AI clients launch); with a verb it is the command
+// line through which a shell-driven AI or a person takes part. cmd/ipc-mcp
+// only calls Main.
+package shimcli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ipcd/ipcd/internal/cli"
+	"github.com/ipcd/ipcd/internal/client"
+	"github.com/ipcd/ipcd/internal/launcher"
+	"github.com/ipcd/ipcd/internal/paths"
+	"github.com/ipcd/ipcd/pkg/protocol"
+)
+
+// Main runs the ipc-mcp command line and returns its exit code.
+func Main(ctx context.Context, args []string, env cli.Env) int {
+	return cli.Run(ctx, NewRootCmd(env), args, env)
+}
+
+// App is what every verb shares: the environment, the location flags and
+// the name to act as.
+type App struct {
+	Env cli.Env
+	Loc cli.LocationFlags
+	As  string
+	// NoAutostart keeps the client from starting a daemon.
+	NoAutostart bool
+}
+
+// NewRootCmd builds the ipc-mcp command tree.
+func NewRootCmd(env cli.Env) *cobra.Command {
+	app := &App{Env: env}
+	root := &cobra.Command{
+		Use:   "ipc-mcp",
+		Short: "Let AI assistants on this machine message each other (MCP server and command line)",
+		Long: `ipc-mcp connects an AI assistant to the ipcd mailbox.
+
+With no arguments it serves MCP on stdio: this is what Claude Code, Gemini CLI, Cursor,
+Claude Desktop and Codex launch (see "ipc-mcp setup"). Set IPC_NAME in the client's MCP
+config to register at start-up.
+
+With a verb it is a command line, for AIs that run shell commands and for people.
+It starts the daemon if none is running.`,
+		Example: `  ipc-mcp register barney
+  ipc-mcp send nessa "Welcome to the team! I'm Barney, the troubleshooter."
+  ipc-mcp --as nessa check
+  echo "build log follows" | ipc-mcp send claude -
+  ipc-mcp wait --timeout 2m`,
+		Version: protocol.Version,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return app.serveMCP(cmd)
+		},
+	}
+	app.Loc.Add(root, false)
+	root.PersistentFlags().StringVar(&app.As, "as", "", "act as this name (default $IPC_NAME, else the name registered last)")
+	root.PersistentFlags().BoolVar(&app.NoAutostart, "no-autostart", false, "do not start the daemon when none is running")
+	root.AddCommand(
+		newCmdRegister(app),
+		newCmdSend(app),
+		newCmdCheck(app),
+		newCmdBroadcast(app),
+		newCmdList(app),
+		newCmdRename(app),
+		newCmdWait(app),
+		newCmdHistory(app),
+	)
+	return root
+}
+
+// Connect returns a client for the resolved location, with the daemon
+// started if needed. It does not choose a name.
+func (a *App) Connect(ctx context.Context) (*client.Client, cli.Location, error) {
+	l, err := a.Loc.Resolve(a.Env.Getenv)
+	if err != nil {
+		return nil, l, err
+	}
+	c := client.New(l.ClientOptions(a.Env.Getenv))
+	if a.NoAutostart {
+		return c, l, nil
+	}
+	_, err = launcher.Ensure(ctx, c, launcher.Options{DataDir: l.DataDir, Socket: l.Socket, Self: a.Env.Executable})
+	if err != nil {
+		c.Close()
+		return nil, l, err
+	}
+	return c, l, nil
+}
+
+// Identity returns a connected client acting as --as, $IPC_NAME, or the
+// name registered last.
+func (a *App) Identity(ctx context.Context) (*client.Client, error) {
+	c, l, err := a.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	name := a.As
+	if name == "" {
+		name = a.Env.Getenv(paths.EnvName)
+	}
+	if name == "" {
+		name = l.Sessions().Last()
+	}
+	if name == "" {
+		c.Close()
+		return nil, fmt.Errorf("%w", client.ErrNoName)
+	}
+	if err := protocol.ValidateName(name); err != nil {
+		c.Close()
+		return nil, err
+	}
+	c.As(name)
+	return c, nil
+}
