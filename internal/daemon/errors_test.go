@@ -125,11 +125,20 @@ func TestEachBadInputHasItsCode(t *testing.T) {
 		want    protocol.Code
 	}{
 		{name: "wrong secret", method: "POST", path: "/v1/auth/register", want: protocol.CodeBadProof,
-			body: func() string { n := r.challenge(t); return registerBody("x", n, protocol.Proof([]byte("wrong"), protocol.LabelRegister, n, "x")) }()},
+			body: func() string {
+				n := r.challenge(t)
+				return registerBody("x", n, protocol.Proof([]byte("wrong"), protocol.LabelRegister, n, "x"))
+			}()},
 		{name: "proof for another name", method: "POST", path: "/v1/auth/register", want: protocol.CodeBadProof,
-			body: func() string { n := r.challenge(t); return registerBody("x", n, protocol.Proof(td.secret, protocol.LabelRegister, n, "y")) }()},
+			body: func() string {
+				n := r.challenge(t)
+				return registerBody("x", n, protocol.Proof(td.secret, protocol.LabelRegister, n, "y"))
+			}()},
 		{name: "admin proof used to register", method: "POST", path: "/v1/auth/register", want: protocol.CodeBadProof,
-			body: func() string { n := r.challenge(t); return registerBody("x", n, protocol.Proof(td.secret, protocol.LabelAdmin, n, "x")) }()},
+			body: func() string {
+				n := r.challenge(t)
+				return registerBody("x", n, protocol.Proof(td.secret, protocol.LabelAdmin, n, "x"))
+			}()},
 		{name: "replayed proof", method: "POST", path: "/v1/auth/register", body: replayBody, want: protocol.CodeNonceInvalid},
 		{name: "expired nonce", method: "POST", path: "/v1/auth/register", want: protocol.CodeNonceExpired,
 			before: func() { td.clock.Advance(time.Minute) },
