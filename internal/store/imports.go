@@ -114,3 +114,18 @@ func (s *Store) ImportMessages(msgs []ImportMessage) (int, error) {
 	})
 	return imported, err
 }
+
+// ImportedKeys reports which of keys were imported before.
+func (s *Store) ImportedKeys(keys []string) (map[string]bool, error) {
+	seen := map[string]bool{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bImports)
+		for _, k := range keys {
+			if b.Get([]byte(k)) != nil {
+				seen[k] = true
+			}
+		}
+		return nil
+	})
+	return seen, err
+}

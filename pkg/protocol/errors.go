@@ -13,14 +13,14 @@ type Code string
 // describe each; TestCodesDocumented keeps the lists in step.
 const (
 	// Request shape.
-	CodeMalformedJSON   Code = "malformed_json"   // the body is not valid JSON
-	CodeUnknownField    Code = "unknown_field"    // the body names a field this endpoint does not take
-	CodeInvalidArgument Code = "invalid_argument" // a field has a value out of range or of the wrong form
-	CodeBodyTooLarge    Code = "body_too_large"   // the request body is over the daemon's limit
-	CodeNotFound        Code = "not_found"        // no such endpoint or object
+	CodeMalformedJSON    Code = "malformed_json"   // the body is not valid JSON
+	CodeUnknownField     Code = "unknown_field"    // the body names a field this endpoint does not take
+	CodeInvalidArgument  Code = "invalid_argument" // a field has a value out of range or of the wrong form
+	CodeBodyTooLarge     Code = "body_too_large"   // the request body is over the daemon's limit
+	CodeNotFound         Code = "not_found"        // no such endpoint or object
 	CodeMethodNotAllowed Code = "method_not_allowed"
-	CodeOriginForbidden Code = "origin_forbidden" // the request carried an Origin header (a browser)
-	CodePeerForbidden   Code = "peer_forbidden"   // the socket peer is another OS user
+	CodeOriginForbidden  Code = "origin_forbidden" // the request carried an Origin header (a browser)
+	CodePeerForbidden    Code = "peer_forbidden"   // the socket peer is another OS user
 
 	// Names.
 	CodeInvalidName  Code = "invalid_name"  // not ^[A-Za-z0-9_-]{1,32}$
@@ -37,16 +37,16 @@ const (
 	CodeAdminRequired    Code = "admin_required"    // the endpoint needs an admin session
 
 	// Limits.
-	CodeMessageTooLarge   Code = "message_too_large"    // content over the message size limit
-	CodeEmptyMessage      Code = "empty_message"        // content is empty
-	CodeInboxFull         Code = "inbox_full"           // the recipient has as many unread messages as allowed
-	CodeRateLimited       Code = "rate_limited"         // the sender is over its send rate
-	CodeTooManyPending    Code = "too_many_pending"     // the sender has too many names waiting for registration
-	CodeRenameCooldown    Code = "rename_cooldown"      // renamed less than an hour ago
-	CodeStorageFull       Code = "storage_full"         // the database reached its size cap
-	CodeTooManyChallenges Code = "too_many_challenges"  // too many outstanding nonces
-	CodeUnavailable       Code = "unavailable"          // the daemon is shutting down
-	CodeInternal          Code = "internal"             // a bug or an I/O failure; the daemon log says more
+	CodeMessageTooLarge   Code = "message_too_large"   // content over the message size limit
+	CodeEmptyMessage      Code = "empty_message"       // content is empty
+	CodeInboxFull         Code = "inbox_full"          // the recipient has as many unread messages as allowed
+	CodeRateLimited       Code = "rate_limited"        // the sender is over its send rate
+	CodeTooManyPending    Code = "too_many_pending"    // the sender has too many names waiting for registration
+	CodeRenameCooldown    Code = "rename_cooldown"     // renamed less than an hour ago
+	CodeStorageFull       Code = "storage_full"        // the database reached its size cap
+	CodeTooManyChallenges Code = "too_many_challenges" // too many outstanding nonces
+	CodeUnavailable       Code = "unavailable"         // the daemon is shutting down
+	CodeInternal          Code = "internal"            // a bug or an I/O failure; the daemon log says more
 )
 
 // Status is the HTTP status that goes with a code.

@@ -152,8 +152,8 @@ type BroadcastResponse struct {
 	// Skipped lists recipients that did not get a copy, with the reason
 	// (for example inbox_full); nothing is dropped silently.
 	Skipped []Skipped `json:"skipped,omitempty"`
-	SentAt     time.Time  `json:"sent_at"`
-	Size       int        `json:"size"`
+	SentAt  time.Time `json:"sent_at"`
+	Size    int       `json:"size"`
 }
 
 // CheckRequest is the body of POST /v1/check.
@@ -296,15 +296,15 @@ type Counters struct {
 
 // Limits are the daemon's configured limits.
 type Limits struct {
-	MaxMessageBytes       int     `json:"max_message_bytes"`
-	MaxInboxDepth         int     `json:"max_inbox_depth"`
-	SendRatePerSecond     float64 `json:"send_rate_per_second"`
-	SendBurst             int     `json:"send_burst"`
-	MaxPendingPerSender   int     `json:"max_pending_per_sender"`
-	SessionIdleSeconds    int64   `json:"session_idle_seconds"`
-	ReadRetentionSeconds  int64   `json:"read_retention_seconds"`
-	PendingRetentionSecs  int64   `json:"pending_retention_seconds"`
-	MaxDatabaseBytes      int64   `json:"max_database_bytes"`
+	MaxMessageBytes      int     `json:"max_message_bytes"`
+	MaxInboxDepth        int     `json:"max_inbox_depth"`
+	SendRatePerSecond    float64 `json:"send_rate_per_second"`
+	SendBurst            int     `json:"send_burst"`
+	MaxPendingPerSender  int     `json:"max_pending_per_sender"`
+	SessionIdleSeconds   int64   `json:"session_idle_seconds"`
+	ReadRetentionSeconds int64   `json:"read_retention_seconds"`
+	PendingRetentionSecs int64   `json:"pending_retention_seconds"`
+	MaxDatabaseBytes     int64   `json:"max_database_bytes"`
 }
 
 // StatusResponse answers GET /v1/admin/status.
@@ -346,4 +346,33 @@ type Event struct {
 	Size      int       `json:"size,omitempty"`
 	FirstLine string    `json:"first_line,omitempty"`
 	Count     int       `json:"count,omitempty"` // broadcast: copies sent
+}
+
+// ImportRequest is the body of POST /v1/admin/import (an admin call): names and unread
+// mail from the earlier Python tool. Keys make it idempotent.
+type ImportRequest struct {
+	Names    []ImportName    `json:"names,omitempty"`
+	Messages []ImportMessage `json:"messages,omitempty"`
+}
+
+// ImportName is a known name.
+type ImportName struct {
+	Name     string    `json:"name"`
+	LastSeen time.Time `json:"last_seen,omitzero"`
+}
+
+// ImportMessage is one unread message.
+type ImportMessage struct {
+	Key     string          `json:"key"`
+	From    string          `json:"from"`
+	To      string          `json:"to"`
+	Content string          `json:"content"`
+	SentAt  time.Time       `json:"sent_at"`
+	Data    json.RawMessage `json:"data,omitempty"`
+}
+
+// ImportResponse says how much was new.
+type ImportResponse struct {
+	NamesCreated     int `json:"names_created"`
+	MessagesImported int `json:"messages_imported"`
 }
