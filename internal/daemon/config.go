@@ -68,6 +68,9 @@ type Config struct {
 	NonceTTL time.Duration
 	// NoSync skips fsync: benchmarks of everything but the disk only.
 	NoSync bool
+	// Conns bound each listener's connections and how long a request may
+	// take to arrive (connlimit.go).
+	Conns ConnLimits
 }
 
 func (c *Config) setDefaults() {

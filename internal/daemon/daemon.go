@@ -104,16 +104,19 @@ func (d *Daemon) Handler() http.Handler { return d.handler }
 // flight is committed and answered), and last-seen times are written.
 // It does not close the store; Close does.
 func (d *Daemon) Serve(ctx context.Context, lns ...net.Listener) error {
+	cl := d.cfg.Conns.withDefaults()
+	gates := newConnGates(cl.MaxConns, d.log, d.cfg.Clock)
 	srv := &http.Server{
 		Handler:           d.handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       60 * time.Second, // bounds a body that never ends
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: cl.HeaderTimeout,
+		ReadTimeout:       cl.RequestTimeout, // bounds a body that never ends
+		IdleTimeout:       cl.IdleTimeout,
 		MaxHeaderBytes:    16 << 10,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			return context.WithValue(ctx, peerKey{}, auth.PeerOf(c))
 		},
-		ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelDebug),
+		ConnState: gates.track,
+		ErrorLog:  slog.NewLogLogger(d.log.Handler(), slog.LevelDebug),
 	}
 	var bg sync.WaitGroup
 	bgCtx, stopBG := context.WithCancel(context.Background())
@@ -122,7 +125,7 @@ func (d *Daemon) Serve(ctx context.Context, lns ...net.Listener) error {
 
 	errc := make(chan error, len(lns))
 	for _, ln := range lns {
-		go func() { errc <- srv.Serve(ln) }()
+		go func() { errc <- srv.Serve(gates.wrap(ln)) }()
 	}
 	var err error
 	select {

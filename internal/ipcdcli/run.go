@@ -34,6 +34,7 @@ type RunOptions struct {
 	MaxMessage   cli.Size
 	MaxDB        cli.Size
 	Limits       daemon.Limits
+	Conns        daemon.ConnLimits
 	OnlineWindow time.Duration
 }
 
@@ -83,6 +84,7 @@ Logs go to stderr and never contain secrets, tokens or message bodies.`,
 	f.DurationVar(&o.Limits.ReadRetention, "read-retention", def.ReadRetention, "how long read mail is kept for history")
 	f.DurationVar(&o.Limits.PendingRetention, "pending-retention", def.PendingRetention, "how long mail for a name nobody registers is kept")
 	f.Var(&o.MaxDB, "max-db-size", "cap on the database file (0: none); sends fail with storage_full past it")
+	f.IntVar(&o.Conns.MaxConns, "max-conns", daemon.DefaultMaxConns, "most connections each listener holds open; at the cap the one idle longest is closed")
 	f.DurationVar(&o.OnlineWindow, "online-window", 5*time.Minute, "an identity seen this recently is listed as online")
 	return cmd
 }
@@ -109,7 +111,7 @@ func runDaemon(ctx context.Context, env cli.Env, l cli.Location, o *RunOptions) 
 	limits.MaxDBBytes = int64(o.MaxDB)
 	d, err := daemon.New(daemon.Config{
 		DataDir: l.DataDir, Socket: l.Socket, Listen: o.Listen, Secret: secret, Open: o.Open,
-		Limits: limits, Logger: logger, OnlineWindow: o.OnlineWindow,
+		Limits: limits, Logger: logger, OnlineWindow: o.OnlineWindow, Conns: o.Conns,
 	})
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("another ipcd is already running with data dir %s", l.DataDir)
