@@ -9,14 +9,19 @@ import (
 	"testing"
 )
 
-// systemdAnalyze returns the path of systemd-analyze. Its absence fails
-// the test: the units would go unchecked. IPC_SKIP_SYSTEMD_VERIFY=1 skips.
+// systemdAnalyze returns the path of systemd-analyze. In CI (CI set) its
+// absence fails the test, so the units never go unchecked there; .ci/run
+// installs it. On a developer's machine without systemd the test is skipped
+// with the command that installs it. IPC_SKIP_SYSTEMD_VERIFY=1 always skips.
 func systemdAnalyze(t *testing.T) string {
 	t.Helper()
 	if os.Getenv("IPC_SKIP_SYSTEMD_VERIFY") == "1" {
 		t.Skip("IPC_SKIP_SYSTEMD_VERIFY=1")
 	}
 	p, err := exec.LookPath("systemd-analyze")
+	if err != nil && os.Getenv("CI") == "" {
+		t.Skip("systemd-analyze not found, unit files not verified: apt-get install -y systemd (CI fails here instead)")
+	}
 	if err != nil {
 		t.Fatal("systemd-analyze not found: install systemd to check the unit files " +
 			"(apt-get install -y systemd), or set IPC_SKIP_SYSTEMD_VERIFY=1 to skip this test")
