@@ -1,0 +1,67 @@
+package client
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+func TestFileSessionsPerNamePrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sessions")
+	s := FileSessions{Dir: dir}
+	if s.Last() != "" {
+		t.Fatal("Last of an empty store is not empty")
+	}
+	if tok, err := s.Load("barney"); tok != "" || err != nil {
+		t.Fatalf("Load of an unknown name = %q, %v", tok, err)
+	}
+	if err := s.Save("barney", "ipcd_aaa"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save("nessa", "ipcd_bbb"); err != nil {
+		t.Fatal(err)
+	}
+	// Two names under one OS user keep separate tokens.
+	for name, want := range map[string]string{"barney": "ipcd_aaa", "nessa": "ipcd_bbb"} {
+		if got, err := s.Load(name); got != want || err != nil {
+			t.Errorf("Load(%s) = %q, %v; want %q", name, got, err, want)
+		}
+	}
+	if s.Last() != "nessa" {
+		t.Errorf("Last = %q, want nessa", s.Last())
+	}
+	if runtime.GOOS != "windows" {
+		for _, f := range []string{"barney.token", "nessa.token", "last"} {
+			fi, err := os.Stat(filepath.Join(dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode().Perm() != 0o600 {
+				t.Errorf("%s has mode %v, want 0600", f, fi.Mode().Perm())
+			}
+		}
+		if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
+			t.Errorf("sessions dir has mode %v, want 0700", fi.Mode().Perm())
+		}
+	}
+	if err := s.Delete("barney"); err != nil {
+		t.Fatal(err)
+	}
+	if tok, _ := s.Load("barney"); tok != "" {
+		t.Errorf("token survived Delete: %q", tok)
+	}
+	if err := s.Delete("barney"); err != nil {
+		t.Errorf("deleting twice: %v", err)
+	}
+	// A name that is not a valid name never becomes a path.
+	if err := s.Save("../escape", "x"); err == nil {
+		t.Error("Save accepted a name with a path in it")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "last"), []byte("../../etc\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s.Last() != "" {
+		t.Errorf("Last returned an invalid name %q", s.Last())
+	}
+}
