@@ -28,7 +28,7 @@ const (
 	CodeNameTaken    Code = "name_taken"    // held by a live session (register) or by another identity (rename)
 
 	// Authentication.
-	CodeUnauthorized     Code = "unauthorized"      // no session token where one is needed
+	CodeUnauthorized     Code = "unauthorized"      // no session token where one is needed, or no nonce and proof in secure mode
 	CodeSessionExpired   Code = "session_expired"   // the token is unknown, revoked or idle too long; register again
 	CodeBadProof         Code = "bad_proof"         // the HMAC proof does not match: wrong secret
 	CodeNonceInvalid     Code = "nonce_invalid"     // the nonce is unknown or was already used
@@ -40,12 +40,12 @@ const (
 	CodeMessageTooLarge   Code = "message_too_large"   // content over the message size limit
 	CodeEmptyMessage      Code = "empty_message"       // content is empty
 	CodeInboxFull         Code = "inbox_full"          // the recipient has as many unread messages as allowed
-	CodeRateLimited       Code = "rate_limited"        // the sender is over its send rate
+	CodeRateLimited       Code = "rate_limited"        // the sender is over its send rate (also: too many wrong proofs)
 	CodeTooManyPending    Code = "too_many_pending"    // the sender has too many names waiting for registration
 	CodeRenameCooldown    Code = "rename_cooldown"     // renamed less than an hour ago
 	CodeStorageFull       Code = "storage_full"        // the database reached its size cap
 	CodeTooManyChallenges Code = "too_many_challenges" // too many outstanding nonces
-	CodeUnavailable       Code = "unavailable"         // the daemon is shutting down
+	CodeUnavailable       Code = "unavailable"         // the daemon is shutting down (reserved: today it closes its listeners instead)
 	CodeInternal          Code = "internal"            // a bug or an I/O failure; the daemon log says more
 )
 

@@ -99,7 +99,9 @@ type AdminResponse struct {
 	Token string `json:"token"`
 }
 
-// WhoamiResponse answers GET /v1/whoami.
+// WhoamiResponse answers GET /v1/whoami, which takes identity sessions
+// only (an admin token gets identity_mismatch), so Admin is always false
+// today.
 type WhoamiResponse struct {
 	Name   string `json:"name,omitempty"`
 	Admin  bool   `json:"admin,omitempty"`
@@ -266,7 +268,8 @@ type RenameResponse struct {
 }
 
 // AutoCheckRequest is the body of POST /v1/autocheck. A zero interval keeps
-// the current one (or the default).
+// the current one (or the default). Enabled is always applied: a request
+// that leaves it out turns auto checking off.
 type AutoCheckRequest struct {
 	Enabled         bool `json:"enabled"`
 	IntervalMinutes int  `json:"interval_minutes,omitempty"`
