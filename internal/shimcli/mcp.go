@@ -1,12 +1,49 @@
 package shimcli
 
 import (
+	"context"
 	"errors"
+	"io"
+	"log/slog"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
+
+	"github.com/ipcd/ipcd/internal/client"
+	"github.com/ipcd/ipcd/internal/mcpshim"
+	"github.com/ipcd/ipcd/internal/paths"
+	"github.com/ipcd/ipcd/pkg/protocol"
 )
 
-// serveMCP serves MCP on stdio. (Being built in internal/mcpshim.)
+// serveMCP serves MCP on stdio until the AI client closes it. Stdout
+// carries the protocol alone; diagnostics go to stderr.
 func (a *App) serveMCP(cmd *cobra.Command) error {
-	return errors.New("the MCP server is not built yet")
+	name := a.As
+	if name == "" {
+		name = a.Env.Getenv(paths.EnvName)
+	}
+	if name != "" {
+		if err := protocol.ValidateName(name); err != nil {
+			return err
+		}
+	}
+	logger := slog.New(slog.NewTextHandler(a.Env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	srv := mcpshim.New(mcpshim.Options{
+		Name:   name,
+		Logger: logger,
+		Connect: func(ctx context.Context) (*client.Client, error) {
+			c, _, err := a.Connect(ctx)
+			return c, err
+		},
+	})
+	t := &mcp.IOTransport{Reader: io.NopCloser(a.Env.Stdin), Writer: nopWriteCloser{a.Env.Stdout}}
+	err := srv.Run(cmd.Context(), t)
+	if errors.Is(err, io.EOF) || errors.Is(err, mcp.ErrConnectionClosed) {
+		return nil
+	}
+	return err
 }
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }

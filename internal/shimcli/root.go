@@ -14,6 +14,7 @@ import (
 	"github.com/ipcd/ipcd/internal/client"
 	"github.com/ipcd/ipcd/internal/launcher"
 	"github.com/ipcd/ipcd/internal/paths"
+	"github.com/ipcd/ipcd/internal/setup"
 	"github.com/ipcd/ipcd/pkg/protocol"
 )
 
@@ -69,6 +70,8 @@ It starts the daemon if none is running.`,
 		newCmdRename(app),
 		newCmdWait(app),
 		newCmdHistory(app),
+		newCmdHook(app),
+		setup.NewCmdSetup(&setup.Options{Getenv: env.Getenv}),
 	)
 	return root
 }
