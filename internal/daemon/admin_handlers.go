@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/ipcd/ipcd/internal/store"
@@ -65,12 +64,16 @@ func (d *Daemon) handleWatch(w http.ResponseWriter, r *http.Request, _ *call) er
 	}
 }
 
-// handleBackup streams a consistent copy of the database.
+// handleBackup streams a consistent copy of the database. It declares no
+// Content-Length: a size read in another transaction than the copy's
+// could differ from it, and a copy cut to a stale length would look whole.
+// An error mid-stream aborts the connection instead of ending the body
+// cleanly, so a client never takes a partial copy for a backup.
 func (d *Daemon) handleBackup(w http.ResponseWriter, r *http.Request, _ *call) error {
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Length", strconv.FormatInt(d.store.Size(), 10))
 	if _, err := d.store.Backup(w); err != nil {
 		d.log.Error("backup", "err", err)
+		panic(http.ErrAbortHandler)
 	}
 	return nil
 }
