@@ -6,8 +6,12 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
+	"path"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ipcd/ipcd/internal/auth"
 	"github.com/ipcd/ipcd/pkg/protocol"
@@ -89,14 +93,23 @@ func (d *Daemon) routes() http.Handler {
 				"%s %s is not allowed; use %s", r.Method, r.URL.Path, strings.Join(allowed, " or ")))
 		})
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	notFound := func(w http.ResponseWriter, r *http.Request) {
 		if err := d.guard(r); err != nil {
 			d.writeError(w, err)
 			return
 		}
 		d.writeError(w, protocol.Errorf(protocol.CodeNotFound, "no endpoint %s %s; see docs/protocol.md", r.Method, r.URL.Path))
+	}
+	mux.HandleFunc("/", notFound)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The mux would answer a path with "." or ".." segments or
+		// doubled slashes with an HTML redirect; the API has one shape.
+		if p := r.URL.Path; p != "" && p != path.Clean(p) {
+			notFound(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
 	})
-	return mux
 }
 
 // wrap applies what every route shares: browser and peer checks, the body
@@ -163,12 +176,35 @@ func (d *Daemon) authenticate(r *http.Request, need access, c *call) error {
 	return nil
 }
 
-// writeJSON writes v as the 200 response.
+// writeJSON writes v as the 200 response. The body is encoded whole
+// first so that it goes out with a Content-Length in one write: a large
+// answer (a check of 1,000 messages) is not chunked, and the client, which
+// stops reading at the end of the JSON, sees the end of the body and keeps
+// the connection alive.
 func writeJSON(w http.ResponseWriter, v any) error {
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer putBuf(buf)
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putBuf returns a buffer to the pool unless it grew too large to keep.
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() > 1<<20 {
+		return
+	}
+	b.Reset()
+	bufPool.Put(b)
 }
 
 // writeError is the one place errors reach the wire. Errors without a
@@ -197,6 +233,12 @@ func decode(r *http.Request, v any) error {
 	if errors.As(err, &tooBig) {
 		return protocol.Errorf(protocol.CodeBodyTooLarge,
 			"the request body is over %d bytes, the daemon's limit", tooBig.Limit)
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// The request timeout (ConnLimits.RequestTimeout) cut a body that
+		// kept arriving or never finished.
+		return protocol.Errorf(protocol.CodeMalformedJSON,
+			"the request body did not finish arriving within the daemon's request timeout; send it whole")
 	}
 	if err != nil {
 		return protocol.Errorf(protocol.CodeMalformedJSON, "read the request body: %v", err)
