@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -48,4 +49,25 @@ func Bytes(n int64) string {
 	default:
 		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
 	}
+}
+
+// MailHeader is the line that introduces a message for people:
+// "From barney, 2 days ago (#12):", with what kind of mail it is
+// ("broadcast", "sent to nessa" after a rename, "reply to #11").
+func MailHeader(now time.Time, from string, sentAt time.Time, id uint64, broadcast bool, sentTo string, replyTo uint64) string {
+	var extra []string
+	if broadcast {
+		extra = append(extra, "broadcast")
+	}
+	if sentTo != "" {
+		extra = append(extra, "sent to "+sentTo)
+	}
+	if replyTo != 0 {
+		extra = append(extra, fmt.Sprintf("reply to #%d", replyTo))
+	}
+	s := fmt.Sprintf("From %s, %s (#%d", from, Ago(now, sentAt), id)
+	if len(extra) > 0 {
+		s += "; " + strings.Join(extra, "; ")
+	}
+	return s + "):"
 }

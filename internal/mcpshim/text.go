@@ -58,21 +58,7 @@ func mailText(ms []Message, none string, now time.Time) string {
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		var extra []string
-		if m.Broadcast {
-			extra = append(extra, "broadcast")
-		}
-		if m.SentTo != "" {
-			extra = append(extra, "sent to "+m.SentTo)
-		}
-		if m.ReplyTo != 0 {
-			extra = append(extra, fmt.Sprintf("reply to #%d", m.ReplyTo))
-		}
-		fmt.Fprintf(&b, "From %s, %s (#%d", m.From, cli.Ago(now, m.SentAt), m.ID)
-		if len(extra) > 0 {
-			b.WriteString("; " + strings.Join(extra, "; "))
-		}
-		b.WriteString("):\n")
+		b.WriteString(cli.MailHeader(now, m.From, m.SentAt, m.ID, m.Broadcast, m.SentTo, m.ReplyTo) + "\n")
 		for _, line := range strings.Split(strings.TrimRight(m.Content, "\n"), "\n") {
 			b.WriteString("  " + line + "\n")
 		}

@@ -42,21 +42,7 @@ func printMessages(w io.Writer, res protocol.CheckResponse, none string, now tim
 
 // header is "From barney, 2 days ago (#12):", with what kind of mail it is.
 func header(m protocol.Message, now time.Time) string {
-	var extra []string
-	if m.Broadcast {
-		extra = append(extra, "broadcast")
-	}
-	if m.SentTo != "" {
-		extra = append(extra, "sent to "+m.SentTo)
-	}
-	if m.ReplyTo != 0 {
-		extra = append(extra, fmt.Sprintf("reply to #%d", m.ReplyTo))
-	}
-	s := fmt.Sprintf("From %s, %s (#%d", m.From, cli.Ago(now, m.SentAt), m.ID)
-	if len(extra) > 0 {
-		s += "; " + strings.Join(extra, "; ")
-	}
-	return s + "):"
+	return cli.MailHeader(now, m.From, m.SentAt, m.ID, m.Broadcast, m.SentTo, m.ReplyTo)
 }
 
 // printIdentities writes the list for people; me is marked.
