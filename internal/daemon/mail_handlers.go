@@ -161,6 +161,47 @@ func (d *Daemon) read(name string, req protocol.CheckRequest, after uint64) (pro
 	return resp, nil
 }
 
+// checkAnswer is protocol.CheckResponse with each message passed on as
+// the store holds it (store.FetchJSON): decoding 1,000 stored messages and
+// encoding them again was most of a large check's cost. It must stay the
+// same shape as protocol.CheckResponse (TestCheckAnswerShape).
+type checkAnswer struct {
+	Messages []json.RawMessage `json:"messages"`
+	Through  uint64            `json:"through,omitempty"`
+	Unread   int               `json:"unread"`
+	More     bool              `json:"more,omitempty"`
+	TimedOut bool              `json:"timed_out,omitempty"`
+}
+
+// readJSON is read for check and wait, which only pass messages on.
+func (d *Daemon) readJSON(name string, req protocol.CheckRequest, after uint64) (checkAnswer, error) {
+	n, err := limit(req.Limit, 100, 1000)
+	if err != nil {
+		return checkAnswer{}, err
+	}
+	b, err := d.store.FetchJSON(name, after, n)
+	if err != nil {
+		return checkAnswer{}, err
+	}
+	resp := checkAnswer{Messages: b.Messages, Through: b.Through, Unread: b.Unread, More: b.More}
+	if resp.Messages == nil {
+		resp.Messages = []json.RawMessage{}
+	}
+	for i, raw := range resp.Messages {
+		if req.Full || len(raw) <= protocol.LargeMessageBytes {
+			continue // content this short needs no summary
+		}
+		var m protocol.Message
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return checkAnswer{}, err
+		}
+		if resp.Messages[i], err = json.Marshal(shape(m, false)); err != nil {
+			return checkAnswer{}, err
+		}
+	}
+	return resp, nil
+}
+
 func (d *Daemon) ack(name string, req protocol.CheckRequest) error {
 	if req.Ack == 0 || req.Peek {
 		return nil
@@ -178,7 +219,7 @@ func (d *Daemon) handleCheck(w http.ResponseWriter, r *http.Request, c *call) er
 	if err := d.ack(c.sess.Name, req); err != nil {
 		return err
 	}
-	resp, err := d.read(c.sess.Name, req, 0)
+	resp, err := d.readJSON(c.sess.Name, req, 0)
 	if err != nil {
 		return err
 	}
@@ -232,7 +273,7 @@ func (d *Daemon) handleWait(w http.ResponseWriter, r *http.Request, c *call) err
 			done = d.presence.beginWait(name)
 		}
 		woken := d.waiters.watch(name)
-		resp, err := d.read(name, req.CheckRequest, req.After)
+		resp, err := d.readJSON(name, req.CheckRequest, req.After)
 		if err != nil {
 			return err
 		}

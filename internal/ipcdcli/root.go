@@ -65,6 +65,7 @@ Start it in the foreground with "ipcd run", or install it as a user service with
 	loc.Add(root, true)
 	root.AddCommand(
 		NewCmdRun(env, loc),
+		NewCmdBench(env, loc),
 		NewCmdStatus(app),
 		NewCmdWatch(app),
 		NewCmdDoctor(app),

@@ -21,8 +21,11 @@ type resolved struct {
 // as unknown (the sweeper deletes it later).
 func resolve(tx *bolt.Tx, name string, now time.Time) (resolved, bool, error) {
 	var nr nameRecord
-	ok, err := getJSON(tx.Bucket(bNames), []byte(name), &nr)
-	if err != nil || !ok {
+	raw := tx.Bucket(bNames).Get([]byte(name))
+	if raw == nil {
+		return resolved{}, false, nil
+	}
+	if err := nameCache.decode([]byte(name), raw, &nr); err != nil {
 		return resolved{}, false, err
 	}
 	if !nr.ForwardUntil.IsZero() && !now.Before(nr.ForwardUntil) {
@@ -37,11 +40,12 @@ func resolve(tx *bolt.Tx, name string, now time.Time) (resolved, bool, error) {
 
 func loadIdentity(tx *bolt.Tx, id uint64) (identityRecord, error) {
 	var rec identityRecord
-	ok, err := getJSON(tx.Bucket(bIdentities), key(id), &rec)
-	if err == nil && !ok {
-		err = fmt.Errorf("identity %d: missing record", id)
+	k := key(id)
+	raw := tx.Bucket(bIdentities).Get(k)
+	if raw == nil {
+		return rec, fmt.Errorf("identity %d: missing record", id)
 	}
-	return rec, err
+	return rec, identityCache.decode(k, raw, &rec)
 }
 
 func saveIdentity(tx *bolt.Tx, rec identityRecord) error {

@@ -2,6 +2,9 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
+	"runtime"
+	"sync"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -98,6 +101,10 @@ func checkReplyTo(tx *bolt.Tx, id uint64) error {
 	return nil
 }
 
+// appendFill is how full bbolt packs a page it splits in a bucket that
+// only grows at its end (bbolt.MaxFillPercent).
+const appendFill = 1.0
+
 // deliver appends m to to's inbox, giving it a message id and a seq.
 func deliver(tx *bolt.Tx, to identityRecord, m stored) (protocol.Message, error) {
 	id, err := tx.Bucket(bMeta).NextSequence()
@@ -110,10 +117,16 @@ func deliver(tx *bolt.Tx, to identityRecord, m stored) (protocol.Message, error)
 		return protocol.Message{}, err
 	}
 	m.ID, m.Seq, m.To = id, seq, to.Name
+	// Inboxes and the index only grow at their end: full pages on split
+	// (bbolt's default leaves them half empty) halve the file and the
+	// pages a commit writes.
+	mb.FillPercent = appendFill
 	if err := putJSON(mb, key(seq), m); err != nil {
 		return protocol.Message{}, err
 	}
-	if err := tx.Bucket(bIndex).Put(key(id), append(key(to.ID), key(seq)...)); err != nil {
+	idx := tx.Bucket(bIndex)
+	idx.FillPercent = appendFill
+	if err := idx.Put(key(id), append(key(to.ID), key(seq)...)); err != nil {
 		return protocol.Message{}, err
 	}
 	return m.Message, nil
@@ -230,22 +243,64 @@ func (s *Store) Fetch(name string, after uint64, limit int) (Batch, error) {
 		mb := tx.Bucket(bMail).Bucket(key(rec.ID))
 		start := max(cursor(tx, rec.ID), after) + 1
 		b.Unread = unread(tx, rec.ID)
+		var keys, vals [][]byte
 		c := mb.Cursor()
 		for k, v := c.Seek(key(start)); k != nil; k, v = c.Next() {
-			if len(b.Messages) == limit {
+			if len(keys) == limit {
 				b.More = true
 				break
 			}
-			var m stored
-			if err := decode(k, v, &m); err != nil {
-				return err
-			}
-			b.Messages = append(b.Messages, m.Message)
-			b.Through = m.Seq
+			keys, vals = append(keys, k), append(vals, v)
 		}
-		return nil
+		b.Messages, err = decodeMessages(keys, vals)
+		if n := len(b.Messages); n > 0 {
+			b.Through = b.Messages[n-1].Seq
+		}
+		return err
 	})
 	return b, err
+}
+
+// decodeMessages decodes stored messages in order. JSON decoding is most
+// of what a large check costs, so a long run is split over the CPUs; the
+// slices stay within the caller's transaction, which outlives the work.
+func decodeMessages(keys, vals [][]byte) ([]protocol.Message, error) {
+	out := make([]protocol.Message, len(keys))
+	one := func(i int) error {
+		var m stored
+		if err := decode(keys[i], vals[i], &m); err != nil {
+			return err
+		}
+		out[i] = m.Message
+		return nil
+	}
+	const chunk = 128
+	workers := min(runtime.GOMAXPROCS(0), (len(keys)+chunk-1)/chunk)
+	if workers <= 1 {
+		for i := range keys {
+			if err := one(i); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(keys); i += workers {
+				if err := one(i); err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Ack acknowledges name's mail up to and including seq through and

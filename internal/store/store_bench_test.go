@@ -73,6 +73,7 @@ func BenchmarkSendParallel(b *testing.B) {
 	b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0))) // about 16 goroutines
 	b.SetBytes(int64(len(benchContent)))
 	b.ReportAllocs()
+	before := s.Stats()
 	b.RunParallel(func(pb *testing.PB) {
 		i := int(next.Add(1)-1) % len(senders)
 		for pb.Next() {
@@ -82,6 +83,15 @@ func BenchmarkSendParallel(b *testing.B) {
 			}
 		}
 	})
+	reportBatching(b, before, s.Stats())
+}
+
+// reportBatching reports how many writes shared each commit (each fsync).
+func reportBatching(b *testing.B, before, after Stats) {
+	if c := after.Commits - before.Commits; c > 0 {
+		b.ReportMetric(float64(after.Writes-before.Writes)/float64(c), "writes/commit")
+		b.ReportMetric(float64(after.CommitTime-before.CommitTime)/float64(c)/1e3, "µs/commit")
+	}
 }
 
 // BenchmarkFetchAck reads and acknowledges 100 messages at a time.
