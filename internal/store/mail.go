@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -236,21 +237,13 @@ func (s *Store) Fetch(name string, after uint64, limit int) (Batch, error) {
 	now := s.clock.Now()
 	var b Batch
 	err := s.db.View(func(tx *bolt.Tx) error {
-		rec, err := mustResolve(tx, name, now)
+		var keys, vals [][]byte
+		var err error
+		b.Unread, b.More, err = scanInbox(tx, name, after, limit, now, func(k, v []byte) {
+			keys, vals = append(keys, k), append(vals, v)
+		})
 		if err != nil {
 			return err
-		}
-		mb := tx.Bucket(bMail).Bucket(key(rec.ID))
-		start := max(cursor(tx, rec.ID), after) + 1
-		b.Unread = unread(tx, rec.ID)
-		var keys, vals [][]byte
-		c := mb.Cursor()
-		for k, v := c.Seek(key(start)); k != nil; k, v = c.Next() {
-			if len(keys) == limit {
-				b.More = true
-				break
-			}
-			keys, vals = append(keys, k), append(vals, v)
 		}
 		b.Messages, err = decodeMessages(keys, vals)
 		if n := len(b.Messages); n > 0 {
@@ -259,6 +252,29 @@ func (s *Store) Fetch(name string, after uint64, limit int) (Batch, error) {
 		return err
 	})
 	return b, err
+}
+
+// scanInbox calls visit with up to limit unacknowledged messages of
+// name's inbox with a seq above after, oldest first, and reports the
+// unread count and whether more mail remains. k and v are valid only
+// within tx.
+func scanInbox(tx *bolt.Tx, name string, after uint64, limit int, now time.Time, visit func(k, v []byte)) (unreadN int, more bool, err error) {
+	rec, err := mustResolve(tx, name, now)
+	if err != nil {
+		return 0, false, err
+	}
+	mb := tx.Bucket(bMail).Bucket(key(rec.ID))
+	start := max(cursor(tx, rec.ID), after) + 1
+	n := 0
+	c := mb.Cursor()
+	for k, v := c.Seek(key(start)); k != nil; k, v = c.Next() {
+		if n == limit {
+			return unread(tx, rec.ID), true, nil
+		}
+		visit(k, v)
+		n++
+	}
+	return unread(tx, rec.ID), false, nil
 }
 
 // decodeMessages decodes stored messages in order. JSON decoding is most

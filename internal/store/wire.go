@@ -29,23 +29,12 @@ func (s *Store) FetchJSON(name string, after uint64, limit int) (RawBatch, error
 	now := s.clock.Now()
 	var b RawBatch
 	err := s.db.View(func(tx *bolt.Tx) error {
-		rec, err := mustResolve(tx, name, now)
-		if err != nil {
-			return err
-		}
-		mb := tx.Bucket(bMail).Bucket(key(rec.ID))
-		start := max(cursor(tx, rec.ID), after) + 1
-		b.Unread = unread(tx, rec.ID)
-		c := mb.Cursor()
-		for k, v := c.Seek(key(start)); k != nil; k, v = c.Next() {
-			if len(b.Messages) == limit {
-				b.More = true
-				break
-			}
+		var err error
+		b.Unread, b.More, err = scanInbox(tx, name, after, limit, now, func(k, v []byte) {
 			b.Messages = append(b.Messages, wireJSON(v))
 			b.Through = u64(k)
-		}
-		return nil
+		})
+		return err
 	})
 	return b, err
 }
