@@ -10,25 +10,6 @@ import (
 	"testing"
 )
 
-// pythonSchema is the earlier tool's schema, statement for statement.
-var pythonSchema = []string{
-	`CREATE TABLE messages (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  from_id TEXT NOT NULL,
-  to_id TEXT NOT NULL,
-  content TEXT NOT NULL,
-  timestamp TEXT NOT NULL,
-  data TEXT,
-  summary TEXT,
-  large_file_path TEXT,
-  read_flag INTEGER DEFAULT 0
-)`,
-	`CREATE TABLE instances (instance_id TEXT PRIMARY KEY, last_seen TEXT NOT NULL)`,
-	`CREATE TABLE sessions (session_token_hash TEXT PRIMARY KEY, instance_id TEXT NOT NULL,
-                       created_at TEXT NOT NULL, expires_at TEXT NOT NULL)`,
-	`CREATE TABLE name_history (old_name TEXT PRIMARY KEY, new_name TEXT NOT NULL, changed_at TEXT NOT NULL)`,
-}
-
 // row is a messages row; nil pointers are NULL. content is any so a test
 // can store a BLOB.
 type row struct {
@@ -55,7 +36,7 @@ func legacyDB(t *testing.T, path string, instances [][2]string, rows []row, extr
 		t.Fatal(err)
 	}
 	defer db.Close()
-	for _, stmt := range slices.Concat(pythonSchema, extra) {
+	for _, stmt := range slices.Concat(LegacySchema, extra) {
 		if _, err := db.Exec(stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
 		}

@@ -15,26 +15,6 @@ import (
 	"github.com/ipcd/ipcd/pkg/protocol"
 )
 
-// legacySchema is the earlier Python tool's schema
-// (/work/shared/reference/earlier-tool.md).
-var legacySchema = []string{
-	`CREATE TABLE messages (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  from_id TEXT NOT NULL,
-  to_id TEXT NOT NULL,
-  content TEXT NOT NULL,
-  timestamp TEXT NOT NULL,
-  data TEXT,
-  summary TEXT,
-  large_file_path TEXT,
-  read_flag INTEGER DEFAULT 0
-)`,
-	`CREATE TABLE instances (instance_id TEXT PRIMARY KEY, last_seen TEXT NOT NULL)`,
-	`CREATE TABLE sessions (session_token_hash TEXT PRIMARY KEY, instance_id TEXT NOT NULL,
-                       created_at TEXT NOT NULL, expires_at TEXT NOT NULL)`,
-	`CREATE TABLE name_history (old_name TEXT PRIMARY KEY, new_name TEXT NOT NULL, changed_at TEXT NOT NULL)`,
-}
-
 const bulkRows = 30
 
 // legacyDB writes the earlier tool's database at home's default path with
@@ -57,7 +37,7 @@ func legacyDB(t *testing.T, home string) string {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	for _, s := range legacySchema {
+	for _, s := range importer.LegacySchema {
 		exec(s)
 	}
 	for _, in := range [][2]string{{"alice", "2025-07-06T14:30:22.123456"}, {"bob", "2025-07-06T09:00:00"},
