@@ -5,16 +5,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 
-	"github.com/ipcd/ipcd/internal/auth"
 	"github.com/ipcd/ipcd/internal/client"
 	"github.com/ipcd/ipcd/internal/daemon"
+	"github.com/ipcd/ipcd/internal/daemon/daemontest"
 	"github.com/ipcd/ipcd/pkg/protocol"
 )
 
@@ -33,38 +32,12 @@ type benchDaemon struct {
 
 func startBench(b *testing.B, noSync bool) *benchDaemon {
 	b.Helper()
-	dir, err := os.MkdirTemp("/tmp", "ipcd-b-")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { os.RemoveAll(dir) })
-	secret, err := auth.LoadSecret(auth.SecretOptions{Default: filepath.Join(dir, "secret"), Create: true})
-	if err != nil {
-		b.Fatal(err)
-	}
+	dir := daemontest.TempDir(b)
+	secret := daemontest.Secret(b, filepath.Join(dir, "secret"))
 	limits := daemon.DefaultLimits()
 	limits.SendRate, limits.MaxInbox = 0, 1<<30
-	d, err := daemon.New(daemon.Config{DataDir: filepath.Join(dir, "data"), Secret: &secret, Limits: limits, NoSync: noSync})
-	if err != nil {
-		b.Fatal(err)
-	}
 	sock := filepath.Join(dir, "s")
-	ln, err := daemon.ListenUnix(sock)
-	if err != nil {
-		d.Close()
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		d.Serve(ctx, ln)
-	}()
-	b.Cleanup(func() {
-		cancel()
-		<-done
-		d.Close()
-	})
+	d, _ := daemontest.Serve(b, daemon.Config{DataDir: filepath.Join(dir, "data"), Socket: sock, Secret: &secret, Limits: limits, NoSync: noSync})
 	return &benchDaemon{d: d, socket: sock, secret: secret.Bytes()}
 }
 

@@ -12,10 +12,10 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/ipcd/ipcd/internal/auth"
 	"github.com/ipcd/ipcd/internal/cli"
 	"github.com/ipcd/ipcd/internal/client"
 	"github.com/ipcd/ipcd/internal/daemon"
+	"github.com/ipcd/ipcd/internal/daemon/daemontest"
 	"github.com/ipcd/ipcd/internal/service"
 	"github.com/ipcd/ipcd/pkg/protocol"
 )
@@ -42,19 +42,14 @@ type world struct {
 	svc     *fakeManager
 	goos    string // the service commands' platform; "" is this OS
 
-	d       *daemon.Daemon
-	stop    context.CancelFunc
-	stopped chan struct{}
-	limits  daemon.Limits
+	d      *daemon.Daemon
+	stop   func()
+	limits daemon.Limits
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	dir, err := os.MkdirTemp("/tmp", "ipx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := daemontest.TempDir(t)
 	w := &world{
 		t: t, dir: dir,
 		dataDir: filepath.Join(dir, "data"),
@@ -90,39 +85,16 @@ func (w *world) fakeShim(version string) {
 func (w *world) start() {
 	t := w.t
 	t.Helper()
-	secret, err := auth.LoadSecret(auth.SecretOptions{Default: filepath.Join(w.dataDir, "secret"), Create: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := daemon.New(daemon.Config{DataDir: w.dataDir, Socket: w.socket, Secret: &secret, Limits: w.limits})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := daemon.ListenUnix(w.socket)
-	if err != nil {
-		d.Close()
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	w.d, w.stop, w.stopped = d, cancel, make(chan struct{})
-	go func() {
-		defer close(w.stopped)
-		if err := d.Serve(ctx, ln); err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	t.Cleanup(w.shutdown)
+	secret := daemontest.Secret(t, filepath.Join(w.dataDir, "secret"))
+	w.d, w.stop = daemontest.Serve(t, daemon.Config{DataDir: w.dataDir, Socket: w.socket, Secret: &secret, Limits: w.limits})
 }
 
 // shutdown stops the daemon gracefully and closes its store.
 func (w *world) shutdown() {
-	if w.stop == nil {
-		return
+	if w.stop != nil {
+		w.stop()
+		w.stop = nil
 	}
-	w.stop()
-	<-w.stopped
-	w.d.Close()
-	w.stop = nil
 }
 
 // client returns a client with the daemon's secret.

@@ -2,7 +2,6 @@ package mcpshim_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -10,9 +9,9 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"go.uber.org/goleak"
 
-	"github.com/ipcd/ipcd/internal/auth"
 	"github.com/ipcd/ipcd/internal/client"
 	"github.com/ipcd/ipcd/internal/daemon"
+	"github.com/ipcd/ipcd/internal/daemon/daemontest"
 	"github.com/ipcd/ipcd/internal/mcpshim"
 )
 
@@ -33,15 +32,8 @@ type testDaemon struct {
 
 func startDaemon(t *testing.T) *testDaemon {
 	t.Helper()
-	dir, err := os.MkdirTemp("/tmp", "ipx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	secret, err := auth.LoadSecret(auth.SecretOptions{Default: filepath.Join(dir, "data", "secret"), Create: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := daemontest.TempDir(t)
+	secret := daemontest.Secret(t, filepath.Join(dir, "data", "secret"))
 	cfg := daemon.Config{DataDir: filepath.Join(dir, "data"), Socket: filepath.Join(dir, "s.sock"), Secret: &secret, NoSync: true}
 	td := &testDaemon{t: t, socket: cfg.Socket, secret: secret.Bytes(), cfg: cfg}
 	td.start()
@@ -52,24 +44,7 @@ func startDaemon(t *testing.T) *testDaemon {
 func (td *testDaemon) start() {
 	t := td.t
 	t.Helper()
-	d, err := daemon.New(td.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := daemon.ListenUnix(td.cfg.Socket)
-	if err != nil {
-		d.Close()
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		if err := d.Serve(ctx, ln); err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	td.halt = func() { cancel(); <-stopped; d.Close() }
+	_, td.halt = daemontest.Serve(t, td.cfg)
 }
 
 // stop shuts the daemon down gracefully (sessions are forgotten).

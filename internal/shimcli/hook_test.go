@@ -12,11 +12,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/ipcd/ipcd/internal/auth"
 	"github.com/ipcd/ipcd/internal/cli"
 	"github.com/ipcd/ipcd/internal/client"
 	"github.com/ipcd/ipcd/internal/clock"
 	"github.com/ipcd/ipcd/internal/daemon"
+	"github.com/ipcd/ipcd/internal/daemon/daemontest"
 	"github.com/ipcd/ipcd/internal/shimcli"
 	"github.com/ipcd/ipcd/pkg/protocol"
 )
@@ -31,33 +31,11 @@ type hookDaemon struct {
 
 func startHookDaemon(t *testing.T) *hookDaemon {
 	t.Helper()
-	dir, err := os.MkdirTemp("/tmp", "ipx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := daemontest.TempDir(t)
 	loc := cli.Location{DataDir: filepath.Join(dir, "data"), Socket: filepath.Join(dir, "s.sock")}
-	secret, err := auth.LoadSecret(auth.SecretOptions{Default: filepath.Join(loc.DataDir, "secret"), Create: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := daemontest.Secret(t, filepath.Join(loc.DataDir, "secret"))
 	clk := clock.NewFake(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
-	d, err := daemon.New(daemon.Config{DataDir: loc.DataDir, Socket: loc.Socket, Secret: &secret, Clock: clk, NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := daemon.ListenUnix(loc.Socket)
-	if err != nil {
-		d.Close()
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		d.Serve(ctx, ln)
-	}()
-	t.Cleanup(func() { cancel(); <-stopped; d.Close() })
+	daemontest.Serve(t, daemon.Config{DataDir: loc.DataDir, Socket: loc.Socket, Secret: &secret, Clock: clk, NoSync: true})
 	return &hookDaemon{loc: loc, clock: clk, env: map[string]string{
 		"IPC_DATA_DIR": loc.DataDir, "IPC_SOCKET": loc.Socket, "HOME": dir,
 	}}
