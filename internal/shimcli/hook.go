@@ -176,7 +176,7 @@ func decideHook(ctx context.Context, c *client.Client, event string, m moment, b
 	name := c.Name()
 	if len(mail.Messages) == 0 {
 		if m == momentStart && run.Unread > 0 {
-			return withContext(event, fmt.Sprintf("ipc: %s waiting for %s. Read them with the ipc check tool (or: ipc-mcp check --as %s).",
+			return withContext(event, fmt.Sprintf("ipc: %s waiting for %s: use the ipc check tool (or: ipc-mcp check --as %s) to read.",
 				plural(run.Unread, "unread message"), name, name)), none, nil
 		}
 		return nil, none, nil
