@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 )
@@ -70,4 +72,13 @@ func MailHeader(now time.Time, from string, sentAt time.Time, id uint64, broadca
 		s += "; " + strings.Join(extra, "; ")
 	}
 	return s + "):"
+}
+
+// PrintJSON writes v as indented JSON, as every --json flag prints it:
+// the protocol objects, with <, > and & as they are.
+func PrintJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }

@@ -1,7 +1,6 @@
 package ipcdcli
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"runtime/pprof"
@@ -86,9 +85,7 @@ describes the method and the figures of a reference run.`,
 			}
 			out := cmd.OutOrStdout()
 			if o.JSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
+				return cli.PrintJSON(out, rep)
 			}
 			return rep.WriteText(out)
 		},

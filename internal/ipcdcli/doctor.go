@@ -2,7 +2,6 @@ package ipcdcli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -72,9 +71,7 @@ Exit status: 0 no problem (warnings allowed), 1 at least one problem,
 			rep := app.doctor(cmd.Context(), l)
 			out := cmd.OutOrStdout()
 			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(rep); err != nil {
+				if err := cli.PrintJSON(out, rep); err != nil {
 					return err
 				}
 			} else {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ipcd/ipcd/internal/cli"
 	"github.com/ipcd/ipcd/internal/client"
 	"github.com/ipcd/ipcd/internal/importer"
 	"github.com/ipcd/ipcd/pkg/protocol"
@@ -104,9 +105,7 @@ func writeReport(cmd *cobra.Command, rep *importer.Report, asJSON bool) error {
 		return nil
 	}
 	if asJSON {
-		enc := json.NewEncoder(cmd.OutOrStdout())
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return cli.PrintJSON(cmd.OutOrStdout(), rep)
 	}
 	return rep.WriteText(cmd.OutOrStdout())
 }

@@ -2,7 +2,6 @@ package ipcdcli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -70,9 +69,7 @@ Exit status, for scripts:
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(rep); err != nil {
+				if err := cli.PrintJSON(out, rep); err != nil {
 					return err
 				}
 			} else {

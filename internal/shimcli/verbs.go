@@ -1,7 +1,6 @@
 package shimcli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -14,12 +13,7 @@ import (
 	"github.com/ipcd/ipcd/pkg/protocol"
 )
 
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
+func printJSON(w io.Writer, v any) error { return cli.PrintJSON(w, v) }
 
 // messageText joins the message words; a lone "-" reads standard input.
 func messageText(cmd *cobra.Command, words []string) (string, error) {
