@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/ipcd/ipcd/pkg/protocol"
 )
 
 // Ago says how long before now t was, the way people say it: "just now",
@@ -81,4 +83,21 @@ func PrintJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// SendReceipt is the one-line receipt of a send, for people and for AIs:
+// where it went, whether it waits for a name nobody has registered, and
+// where a large message's content was saved.
+func SendReceipt(res protocol.SendResponse) string {
+	s := fmt.Sprintf("Sent to %s (message #%d).", res.To, res.ID)
+	if res.SentTo != "" {
+		s = fmt.Sprintf("Sent to %s (forwarded from %s; message #%d).", res.To, res.SentTo, res.ID)
+	}
+	if res.Pending {
+		s += fmt.Sprintf(" Nobody has registered %s yet; it waits for them.", res.To)
+	}
+	if res.File != "" {
+		s += fmt.Sprintf(" Content (%s) also saved to %s.", Bytes(int64(res.Size)), res.File)
+	}
+	return s
 }

@@ -93,17 +93,7 @@ func (s *Server) send(ctx context.Context, _ *mcp.CallToolRequest, in SendInput)
 		return nil, SendOutput{}, toolError(err)
 	}
 	out := SendOutput{ID: res.ID, To: res.To, SentTo: res.SentTo, Pending: res.Pending, Size: res.Size, File: res.File, Unread: s.unread(ctx, c)}
-	text := fmt.Sprintf("Sent to %s (message #%d).", res.To, res.ID)
-	if res.SentTo != "" {
-		text = fmt.Sprintf("Sent to %s (forwarded from %s; message #%d).", res.To, res.SentTo, res.ID)
-	}
-	if res.Pending {
-		text += fmt.Sprintf(" Nobody has registered %s yet; it waits for them.", res.To)
-	}
-	if res.File != "" {
-		text += fmt.Sprintf(" The content (%d bytes) is also saved to %s.", res.Size, res.File)
-	}
-	return result(text, out.Unread), out, nil
+	return result(cli.SendReceipt(res), out.Unread), out, nil
 }
 
 func (s *Server) check(ctx context.Context, _ *mcp.CallToolRequest, in CheckInput) (*mcp.CallToolResult, MailOutput, error) {

@@ -116,19 +116,7 @@ the recipient can read with its own tools.`,
 }
 
 // describeSend is the one-line receipt of a send.
-func describeSend(res protocol.SendResponse) string {
-	s := fmt.Sprintf("Sent to %s (message #%d).", res.To, res.ID)
-	if res.SentTo != "" {
-		s = fmt.Sprintf("Sent to %s (forwarded from %s; message #%d).", res.To, res.SentTo, res.ID)
-	}
-	if res.Pending {
-		s += fmt.Sprintf(" Nobody has registered %s yet; it waits for them.", res.To)
-	}
-	if res.File != "" {
-		s += fmt.Sprintf(" Content (%s) also saved to %s.", cli.Bytes(int64(res.Size)), res.File)
-	}
-	return s
-}
+func describeSend(res protocol.SendResponse) string { return cli.SendReceipt(res) }
 
 // readOptions are the flags check and wait share.
 type readOptions struct {
