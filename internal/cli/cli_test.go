@@ -87,3 +87,28 @@ func TestRunExitCodes(t *testing.T) {
 		t.Errorf("plain error: exit %d", code)
 	}
 }
+
+func TestMailHeaderAndSendReceipt(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		got, want string
+	}{
+		{MailHeader(now, "barney", now.Add(-48*time.Hour), 12, false, "", 0), "From barney, 2 days ago (#12):"},
+		{MailHeader(now, "barney", now, 13, true, "nessa", 11), "From barney, just now (#13; broadcast; sent to nessa; reply to #11):"},
+		{SendReceipt(protocol.SendResponse{ID: 1, To: "nessa", Pending: true}),
+			"Sent to nessa (message #1). Nobody has registered nessa yet; it waits for them."},
+		{SendReceipt(protocol.SendResponse{ID: 2, To: "nessa-qa", SentTo: "nessa", Size: 50 << 10, File: "/d/large-messages/2.txt"}),
+			"Sent to nessa-qa (forwarded from nessa; message #2). Content (50.0 KiB) also saved to /d/large-messages/2.txt."},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got  %q\nwant %q", tc.got, tc.want)
+		}
+	}
+	var b bytes.Buffer
+	if err := PrintJSON(&b, map[string]string{"content": "<b> & </b>"}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "{\n  \"content\": \"<b> & </b>\"\n}\n"; b.String() != want {
+		t.Errorf("PrintJSON = %q, want %q", b.String(), want)
+	}
+}
