@@ -13,8 +13,6 @@ import (
 	"github.com/ipcd/ipcd/pkg/protocol"
 )
 
-func printJSON(w io.Writer, v any) error { return cli.PrintJSON(w, v) }
-
 // messageText joins the message words; a lone "-" reads standard input.
 func messageText(cmd *cobra.Command, words []string) (string, error) {
 	if len(words) == 1 && words[0] == "-" {
@@ -51,7 +49,7 @@ which ends that session. The session is saved, so later commands act as this nam
 			out := cmd.OutOrStdout()
 			if asJSON {
 				res.Token = "" // a token belongs in its 0600 file, not in output
-				return printJSON(out, res)
+				return cli.PrintJSON(out, res)
 			}
 			fmt.Fprintf(out, "Registered as %s.", res.Name)
 			if res.TookOver {
@@ -104,9 +102,9 @@ the recipient can read with its own tools.`,
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
-				return printJSON(out, res)
+				return cli.PrintJSON(out, res)
 			}
-			fmt.Fprintln(out, describeSend(res))
+			fmt.Fprintln(out, cli.SendReceipt(res))
 			return nil
 		},
 	}
@@ -114,9 +112,6 @@ the recipient can read with its own tools.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the protocol object")
 	return cmd
 }
-
-// describeSend is the one-line receipt of a send.
-func describeSend(res protocol.SendResponse) string { return cli.SendReceipt(res) }
 
 // readOptions are the flags check and wait share.
 type readOptions struct {
@@ -211,7 +206,7 @@ func deliver(cmd *cobra.Command, c *client.Client, o *readOptions, res protocol.
 	out := cmd.OutOrStdout()
 	var err error
 	if o.asJSON {
-		err = printJSON(out, res)
+		err = cli.PrintJSON(out, res)
 	} else {
 		err = printMessages(out, res, none, time.Now())
 	}
@@ -248,7 +243,7 @@ func newCmdBroadcast(app *App) *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
-				return printJSON(out, res)
+				return cli.PrintJSON(out, res)
 			}
 			fmt.Fprintln(out, describeBroadcast(res))
 			return nil
@@ -292,7 +287,7 @@ func newCmdList(app *App) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return printJSON(cmd.OutOrStdout(), res)
+				return cli.PrintJSON(cmd.OutOrStdout(), res)
 			}
 			return printIdentities(cmd.OutOrStdout(), res.Identities, c.Name(), time.Now())
 		},
@@ -321,7 +316,7 @@ one for two hours, and every other identity gets a note about it.`,
 				return err
 			}
 			if asJSON {
-				return printJSON(cmd.OutOrStdout(), res)
+				return cli.PrintJSON(cmd.OutOrStdout(), res)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Renamed %s to %s. Mail to %s is forwarded until %s.\n",
 				res.OldName, res.Name, res.OldName, res.ForwardUntil.Local().Format("15:04 MST"))
@@ -351,7 +346,7 @@ func newCmdHistory(app *App) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return printJSON(cmd.OutOrStdout(), res)
+				return cli.PrintJSON(cmd.OutOrStdout(), res)
 			}
 			return printMessages(cmd.OutOrStdout(), protocol.CheckResponse{Messages: res.Messages}, "No read mail in history.", time.Now())
 		},
