@@ -65,6 +65,9 @@ func TestKillNineLosesNothing(t *testing.T) {
 	if rep.Acked == 0 {
 		t.Fatal("no send was acknowledged")
 	}
+	if *long && rep.Replays == 0 {
+		t.Errorf("no kill found acknowledged writes in the write-ahead log: the replay went untested")
+	}
 	if len(rep.Missing) > 0 {
 		t.Errorf("%d acknowledged sends lost, for example: %s", len(rep.Missing), strings.Join(rep.Missing[:min(10, len(rep.Missing))], ", "))
 	}

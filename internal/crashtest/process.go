@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/ipcd/ipcd/internal/client"
 	"github.com/ipcd/ipcd/internal/paths"
 	"github.com/ipcd/ipcd/internal/store"
@@ -109,18 +111,35 @@ func (d *daemon) stop() error {
 	}
 }
 
-// checkDB opens the database as the next daemon would and verifies its
-// page structure and free list.
-func checkDB(path string) error {
+// checkDB verifies the database file as the kill left it (page structure
+// and free list), then opens it as the next daemon would, replaying its
+// write-ahead log, and verifies it again. It returns how many log records
+// the open replayed: writes acknowledged but not yet checkpointed.
+func checkDB(path string) (replayed int, err error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	if err != nil {
+		return 0, fmt.Errorf("open the database file after a kill: %w", err)
+	}
+	err = db.View(func(tx *bolt.Tx) error {
+		var errs []error
+		for err := range tx.Check() {
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
+	})
+	db.Close()
+	if err != nil {
+		return 0, fmt.Errorf("the database file is inconsistent after a kill: %w", err)
+	}
 	st, err := store.Open(path, store.Options{LockTimeout: 5 * time.Second})
 	if err != nil {
-		return fmt.Errorf("open the database after a kill: %w", err)
+		return 0, fmt.Errorf("open the database after a kill: %w", err)
 	}
 	defer st.Close()
 	if err := st.Check(); err != nil {
-		return fmt.Errorf("the database is inconsistent after a kill: %w", err)
+		return 0, fmt.Errorf("the database is inconsistent after replaying its log: %w", err)
 	}
-	return nil
+	return st.Stats().Replayed, nil
 }
 
 // cleanEnv is this process's environment without IPC_ settings, so the

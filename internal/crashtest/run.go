@@ -44,6 +44,7 @@ type Report struct {
 	Acked      int      // sends acknowledged
 	Unacked    int      // send attempts with no acknowledgement (cut off by a kill, or made while the daemon was down)
 	Redelivers int      // messages handed to a reader more than once
+	Replays    int      // kills after which the write-ahead log held acknowledged writes to replay
 	Missing    []string // acknowledged sends never handed over
 	Problems   []string // order, duplicates, corruption, refused sends, bad database
 }
@@ -52,8 +53,8 @@ type Report struct {
 func (r Report) OK() bool { return len(r.Missing) == 0 && len(r.Problems) == 0 }
 
 func (r Report) String() string {
-	return fmt.Sprintf("seed %d: %d kills, %d sends acknowledged, %d attempts not acknowledged, %d redeliveries, %d missing, %d problems",
-		r.Seed, r.Kills, r.Acked, r.Unacked, r.Redelivers, len(r.Missing), len(r.Problems))
+	return fmt.Sprintf("seed %d: %d kills (%d with writes to replay from the log), %d sends acknowledged, %d attempts not acknowledged, %d redeliveries, %d missing, %d problems",
+		r.Seed, r.Kills, r.Replays, r.Acked, r.Unacked, r.Redelivers, len(r.Missing), len(r.Problems))
 }
 
 func (o *Options) defaults() {
@@ -117,10 +118,12 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		d.kill()
 		rep.Kills++
 		o.Logf("kill %d: %d sends acknowledged so far", rep.Kills, lg.acks())
-		if err := checkDB(l.dbPath()); err != nil {
+		if n, err := checkDB(l.dbPath()); err != nil {
 			lg.mu.Lock()
 			lg.problem("after kill %d: %v", rep.Kills, err)
 			lg.mu.Unlock()
+		} else if n > 0 {
+			rep.Replays++
 		}
 		if d, err = l.start(ctx); err != nil {
 			return rep, fmt.Errorf("restart after kill %d: %w", rep.Kills, err)
@@ -128,8 +131,10 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	}
 	ld.drain(30 * time.Second)
 	stopErr := d.stop()
-	if err := checkDB(l.dbPath()); err != nil {
+	if n, err := checkDB(l.dbPath()); err != nil {
 		lg.problem("after the last stop: %v", err)
+	} else if n > 0 {
+		lg.problem("after a clean stop the log still held %d records to replay", n)
 	}
 	if stopErr != nil {
 		lg.problem("%v", stopErr)

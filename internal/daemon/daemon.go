@@ -77,6 +77,9 @@ func New(cfg Config) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n := st.Stats().Replayed; n > 0 {
+		cfg.Logger.Warn("the daemon did not stop cleanly: replayed acknowledged writes from the write-ahead log", "records", n, "path", store.WALPath(dbPath))
+	}
 	d := &Daemon{
 		cfg:      cfg,
 		log:      cfg.Logger,

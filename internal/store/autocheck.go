@@ -65,7 +65,7 @@ func (s *Store) SetAutoCheck(name string, enabled bool, interval int) (protocol.
 func (s *Store) AutoCheck(name string) (protocol.AutoCheck, error) {
 	now := s.clock.Now()
 	var out protocol.AutoCheck
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		rec, err := mustResolve(tx, name, now)
 		out = rec.AutoCheck.view()
 		return err
@@ -81,7 +81,7 @@ func (s *Store) AutoCheckDue(name string, force bool) (due bool, setting protoco
 	isDue := func(a autoCheck) bool {
 		return a.Enabled && !now.Before(a.LastRun.Add(time.Duration(a.interval())*time.Minute))
 	}
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.view(func(tx *bolt.Tx) error {
 		rec, err := mustResolve(tx, name, now)
 		due, setting = isDue(rec.AutoCheck), rec.AutoCheck.view()
 		return err

@@ -177,7 +177,7 @@ type IdentityInfo struct {
 func (s *Store) List() ([]IdentityInfo, error) {
 	now := s.clock.Now()
 	var out []IdentityInfo
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		aliases := map[uint64][]string{}
 		err := tx.Bucket(bNames).ForEach(func(k, v []byte) error {
 			var nr nameRecord

@@ -101,7 +101,7 @@ func (s *Store) ImportMessages(msgs []ImportMessage) (int, error) {
 			out, err := deliver(tx, to, stored{Message: protocol.Message{
 				Kind: protocol.KindMessage, From: m.From, Content: m.Content, SentAt: m.SentAt,
 				Data: m.Data, Size: len(m.Content), File: m.File,
-			}, FromID: fromID})
+			}, FromID: fromID}, nil)
 			if err != nil {
 				return err
 			}
@@ -118,7 +118,7 @@ func (s *Store) ImportMessages(msgs []ImportMessage) (int, error) {
 // ImportedKeys reports which of keys were imported before.
 func (s *Store) ImportedKeys(keys []string) (map[string]bool, error) {
 	seen := map[string]bool{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bImports)
 		for _, k := range keys {
 			if b.Get([]byte(k)) != nil {

@@ -46,7 +46,7 @@ func (s *Store) Send(p SendParams) (SendResult, error) {
 	}
 	now := s.clock.Now()
 	var res SendResult
-	err := s.update(func(tx *bolt.Tx) error {
+	err := s.logged(func(tx *bolt.Tx, w *redo) error {
 		// Every check comes before the first write (see update).
 		from, err := mustResolve(tx, p.From, now)
 		if err != nil {
@@ -71,6 +71,7 @@ func (s *Store) Send(p SendParams) (SendResult, error) {
 		}
 		to := r.rec
 		if !ok {
+			w.markUnlogged()
 			if to, err = createIdentity(tx, p.To, false, from.ID, now); err != nil {
 				return err
 			}
@@ -82,7 +83,7 @@ func (s *Store) Send(p SendParams) (SendResult, error) {
 		if r.viaAlias {
 			m.SentTo = p.To
 		}
-		res.Message, err = deliver(tx, to, m)
+		res.Message, err = deliver(tx, to, m, w)
 		res.Pending = !to.Registered
 		return err
 	})
@@ -106,8 +107,9 @@ func checkReplyTo(tx *bolt.Tx, id uint64) error {
 // only grows at its end (bbolt.MaxFillPercent).
 const appendFill = 1.0
 
-// deliver appends m to to's inbox, giving it a message id and a seq.
-func deliver(tx *bolt.Tx, to identityRecord, m stored) (protocol.Message, error) {
+// deliver appends m to to's inbox, giving it a message id and a seq, and
+// records the write in w.
+func deliver(tx *bolt.Tx, to identityRecord, m stored, w *redo) (protocol.Message, error) {
 	id, err := tx.Bucket(bMeta).NextSequence()
 	if err != nil {
 		return protocol.Message{}, err
@@ -122,7 +124,11 @@ func deliver(tx *bolt.Tx, to identityRecord, m stored) (protocol.Message, error)
 	// (bbolt's default leaves them half empty) halve the file and the
 	// pages a commit writes.
 	mb.FillPercent = appendFill
-	if err := putJSON(mb, key(seq), m); err != nil {
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return protocol.Message{}, err
+	}
+	if err := mb.Put(key(seq), raw); err != nil {
 		return protocol.Message{}, err
 	}
 	idx := tx.Bucket(bIndex)
@@ -130,6 +136,7 @@ func deliver(tx *bolt.Tx, to identityRecord, m stored) (protocol.Message, error)
 	if err := idx.Put(key(id), append(key(to.ID), key(seq)...)); err != nil {
 		return protocol.Message{}, err
 	}
+	w.deliver(to.ID, seq, id, raw)
 	return m.Message, nil
 }
 
@@ -145,7 +152,7 @@ type Target struct {
 func (s *Store) BroadcastTargets(from string) ([]Target, error) {
 	now := s.clock.Now()
 	var out []Target
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		sender, err := mustResolve(tx, from, now)
 		if err != nil {
 			return err
@@ -184,7 +191,7 @@ type BroadcastParams struct {
 // target whose inbox is full is reported in skipped, not dropped silently.
 func (s *Store) Broadcast(p BroadcastParams) (sent []protocol.Message, skipped []protocol.Skipped, err error) {
 	now := s.clock.Now()
-	err = s.update(func(tx *bolt.Tx) error {
+	err = s.logged(func(tx *bolt.Tx, w *redo) error {
 		sent, skipped = nil, nil
 		from, err := mustResolve(tx, p.From, now)
 		if err != nil {
@@ -209,7 +216,7 @@ func (s *Store) Broadcast(p BroadcastParams) (sent []protocol.Message, skipped [
 			m, err := deliver(tx, rec, stored{Message: protocol.Message{
 				Kind: protocol.KindMessage, From: from.Name, Content: p.Content, SentAt: now,
 				Broadcast: true, Data: p.Data, Size: len(p.Content), File: t.File,
-			}, FromID: from.ID})
+			}, FromID: from.ID}, w)
 			if err != nil {
 				return err
 			}
@@ -236,7 +243,7 @@ type Batch struct {
 func (s *Store) Fetch(name string, after uint64, limit int) (Batch, error) {
 	now := s.clock.Now()
 	var b Batch
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var keys, vals [][]byte
 		var err error
 		b.Unread, b.More, err = scanInbox(tx, name, after, limit, now, func(k, v []byte) {
@@ -325,7 +332,7 @@ func decodeMessages(keys, vals [][]byte) ([]protocol.Message, error) {
 func (s *Store) Ack(name string, through uint64) (left, acked int, err error) {
 	now := s.clock.Now()
 	var need bool
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.view(func(tx *bolt.Tx) error {
 		rec, err := mustResolve(tx, name, now)
 		if err != nil {
 			return err
@@ -337,7 +344,7 @@ func (s *Store) Ack(name string, through uint64) (left, acked int, err error) {
 	if err != nil || !need {
 		return left, 0, err
 	}
-	err = s.update(func(tx *bolt.Tx) error {
+	err = s.logged(func(tx *bolt.Tx, w *redo) error {
 		rec, err := mustResolve(tx, name, now)
 		if err != nil {
 			return err
@@ -350,7 +357,11 @@ func (s *Store) Ack(name string, through uint64) (left, acked int, err error) {
 			return nil
 		}
 		acked = int(through - cur)
-		return tx.Bucket(bCursors).Put(key(rec.ID), key(through))
+		if err := tx.Bucket(bCursors).Put(key(rec.ID), key(through)); err != nil {
+			return err
+		}
+		w.cursor(rec.ID, through)
+		return nil
 	})
 	return left, acked, err
 }
@@ -360,7 +371,7 @@ func (s *Store) Ack(name string, through uint64) (left, acked int, err error) {
 func (s *Store) History(name string, before uint64, limit int) ([]protocol.Message, error) {
 	now := s.clock.Now()
 	var out []protocol.Message
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		rec, err := mustResolve(tx, name, now)
 		if err != nil {
 			return err
@@ -390,7 +401,7 @@ func (s *Store) History(name string, before uint64, limit int) ([]protocol.Messa
 func (s *Store) Message(name string, id uint64) (protocol.Message, error) {
 	now := s.clock.Now()
 	var out protocol.Message
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		rec, err := mustResolve(tx, name, now)
 		if err != nil {
 			return err
@@ -422,7 +433,7 @@ func (s *Store) Message(name string, id uint64) (protocol.Message, error) {
 // Unread returns name's unread count and the seq of its newest message.
 func (s *Store) Unread(name string) (n int, last uint64, err error) {
 	now := s.clock.Now()
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.view(func(tx *bolt.Tx) error {
 		rec, err := mustResolve(tx, name, now)
 		if err != nil {
 			return err

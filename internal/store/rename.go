@@ -102,7 +102,7 @@ func (s *Store) Rename(p RenameParams) (RenameResult, error) {
 			if _, err := deliver(tx, rec, stored{Message: protocol.Message{
 				Kind: protocol.KindSystem, From: protocol.SystemName, Content: note,
 				SentAt: now, Size: len(note),
-			}}); err != nil {
+			}}, nil); err != nil {
 				return err
 			}
 			res.Notified = append(res.Notified, rec.Name)

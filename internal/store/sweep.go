@@ -166,7 +166,7 @@ func noteExpiry(tx *bolt.Tx, sender uint64, to string, n int, now time.Time) err
 	note := fmt.Sprintf("%d message(s) you sent to %s expired unread: nobody registered that name in time.", n, to)
 	_, err = deliver(tx, rec, stored{Message: protocol.Message{
 		Kind: protocol.KindSystem, From: protocol.SystemName, Content: note, SentAt: now, Size: len(note),
-	}})
+	}}, nil)
 	return err
 }
 

@@ -28,7 +28,7 @@ type RawBatch struct {
 func (s *Store) FetchJSON(name string, after uint64, limit int) (RawBatch, error) {
 	now := s.clock.Now()
 	var b RawBatch
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var err error
 		b.Unread, b.More, err = scanInbox(tx, name, after, limit, now, func(k, v []byte) {
 			b.Messages = append(b.Messages, wireJSON(v))
