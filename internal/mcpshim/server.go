@@ -52,6 +52,9 @@ type Server struct {
 	namedOnce sync.Once
 
 	inbox inboxWatch
+
+	// infer is filled by addTool (see schemas.go).
+	infer map[string]inferSchemas
 }
 
 // ErrNotRegistered means a tool needs a name and none is chosen.
@@ -92,6 +95,7 @@ func New(o Options) *Server {
 			Resources: &mcp.ResourceCapabilities{Subscribe: true},
 		},
 	})
+	s.infer = map[string]inferSchemas{}
 	s.addTools()
 	s.addInbox()
 	return s

@@ -29,15 +29,15 @@ const (
 
 func (s *Server) addTools() {
 	ro := &mcp.ToolAnnotations{ReadOnlyHint: true}
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "register", Description: descRegister}, s.register)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "send", Description: descSend}, s.send)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "check", Description: descCheck}, s.check)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "broadcast", Description: descBcast}, s.broadcast)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "list_instances", Description: descList, Annotations: ro}, s.list)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "rename", Description: descRename}, s.rename)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "wait_for_messages", Description: descWait}, s.wait)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "auto_check", Description: descAuto}, s.autoCheck)
-	mcp.AddTool(s.mcp, &mcp.Tool{Name: "history", Description: descHistory, Annotations: ro}, s.history)
+	addTool(s, &mcp.Tool{Name: "register", Description: descRegister}, s.register)
+	addTool(s, &mcp.Tool{Name: "send", Description: descSend}, s.send)
+	addTool(s, &mcp.Tool{Name: "check", Description: descCheck}, s.check)
+	addTool(s, &mcp.Tool{Name: "broadcast", Description: descBcast}, s.broadcast)
+	addTool(s, &mcp.Tool{Name: "list_instances", Description: descList, Annotations: ro}, s.list)
+	addTool(s, &mcp.Tool{Name: "rename", Description: descRename}, s.rename)
+	addTool(s, &mcp.Tool{Name: "wait_for_messages", Description: descWait}, s.wait)
+	addTool(s, &mcp.Tool{Name: "auto_check", Description: descAuto}, s.autoCheck)
+	addTool(s, &mcp.Tool{Name: "history", Description: descHistory, Annotations: ro}, s.history)
 }
 
 func (s *Server) register(ctx context.Context, _ *mcp.CallToolRequest, in RegisterInput) (*mcp.CallToolResult, RegisterOutput, error) {
