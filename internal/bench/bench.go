@@ -115,8 +115,9 @@ type Machine struct {
 	// work on the machine slows every figure.
 	LoadAverage string `json:"load_average,omitempty"`
 	// Fdatasync is what one 4 KiB write and fdatasync cost in the data
-	// dir: a durable commit needs two (data pages, then the meta page),
-	// which bounds what group commit can reach.
+	// dir: a group of sends appended to the write-ahead log needs one, a
+	// bbolt commit two (data pages, then the meta page); it bounds what
+	// group commit can reach.
 	Fdatasync Percentiles `json:"fdatasync"`
 }
 

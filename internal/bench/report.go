@@ -110,7 +110,7 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 	b.WriteString("\n")
 	if m.Fdatasync.N > 0 {
-		fmt.Fprintf(&b, "disk: 4 KiB write + fdatasync p50/p90/p99 %s (a durable commit needs two)\n", fmtP(m.Fdatasync))
+		fmt.Fprintf(&b, "disk: 4 KiB write + fdatasync p50/p90/p99 %s (a logged group of sends needs one, a bbolt commit two)\n", fmtP(m.Fdatasync))
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)

@@ -35,7 +35,9 @@ unless --force is given.
 Large messages (over 10 KiB) also live as files in DATA_DIR/large-messages; the
 database holds their full content too, so the backup is complete without them.
 
-To restore: stop the daemon, copy FILE to DATA_DIR/ipc.db (mode 0600), start it.`,
+Logged writes are checkpointed into the database first, so the copy needs no
+write-ahead log. To restore: stop the daemon, delete DATA_DIR/ipc.db-wal, copy
+FILE to DATA_DIR/ipc.db (mode 0600), start it.`,
 		Example: `  ipcd backup ~/ipcd-backup.db
   ipcd backup --force /mnt/backup/ipcd-$(date +%F).db`,
 		Args: cobra.ExactArgs(1),

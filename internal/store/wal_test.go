@@ -316,3 +316,28 @@ func TestUnloggedWriteCheckpoints(t *testing.T) {
 		t.Fatalf("the file holds %d of carol's messages, want 1", n)
 	}
 }
+
+// A backup holds what only the log held when it was taken: Backup
+// checkpoints first, so the copy stands alone without a log.
+func TestBackupHoldsLoggedWrites(t *testing.T) {
+	dir := t.TempDir()
+	s := openManual(t, filepath.Join(dir, "ipc.db"))
+	mustRegister(t, s, "alice", "bob")
+	mustSend(t, s, "alice", "bob", "logged only")
+	if !s.dirty.Load() {
+		t.Fatal("the send was checkpointed: this test needs it in the log only")
+	}
+	copyPath := filepath.Join(dir, "copy", "ipc.db")
+	if err := os.MkdirAll(filepath.Dir(copyPath), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeBackup(s, copyPath); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(WALPath(copyPath)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a log beside the copy before it was opened: %v", err)
+	}
+	if n := fileMessages(t, copyPath, "bob"); n != 1 {
+		t.Fatalf("the backup holds %d of bob's messages, want 1", n)
+	}
+}
