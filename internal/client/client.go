@@ -66,14 +66,12 @@ func New(o Options) *Client {
 		c.network, c.addr = "tcp", hostport
 	}
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
-	c.http = &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+	c.http = &http.Client{Transport: &transport{
+		dial: func(ctx context.Context) (net.Conn, error) {
 			return dialer.DialContext(ctx, c.network, c.addr)
 		},
-		MaxIdleConns:        64,
-		MaxIdleConnsPerHost: 64,
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
+		maxIdle: 64,
+		idleFor: 90 * time.Second,
 	}}
 	return c
 }

@@ -1,0 +1,249 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// testServer is a plain HTTP server on a real Unix socket that counts the
+// connections it accepts and the requests it serves, and can close its
+// side of every idle connection (as a daemon restart or idle timeout does).
+type testServer struct {
+	socket   string
+	conns    atomic.Int64
+	requests atomic.Int64
+
+	mu   sync.Mutex
+	idle map[net.Conn]bool
+}
+
+func startServer(t *testing.T, h http.HandlerFunc) *testServer {
+	t.Helper()
+	dir, err := os.MkdirTemp("/tmp", "ipct-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	ts := &testServer{socket: filepath.Join(dir, "s.sock"), idle: map[net.Conn]bool{}}
+	l, err := net.Listen("unix", ts.socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ts.requests.Add(1)
+			h(w, r)
+		}),
+		ConnState: func(c net.Conn, s http.ConnState) {
+			ts.mu.Lock()
+			defer ts.mu.Unlock()
+			switch s {
+			case http.StateNew:
+				ts.conns.Add(1)
+			case http.StateIdle:
+				ts.idle[c] = true
+			default:
+				delete(ts.idle, c)
+			}
+		},
+	}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return ts
+}
+
+// closeIdle closes the server's side of every idle connection.
+func (ts *testServer) closeIdle() {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	for c := range ts.idle {
+		c.Close()
+		delete(ts.idle, c)
+	}
+}
+
+func newTestClient(socket string) *http.Client {
+	d := &net.Dialer{}
+	return &http.Client{Transport: &transport{
+		dial:    func(ctx context.Context) (net.Conn, error) { return d.DialContext(ctx, "unix", socket) },
+		maxIdle: 4,
+		idleFor: time.Minute,
+	}}
+}
+
+func get(t *testing.T, c *http.Client, ctx context.Context, path string) (string, error) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://ipcd"+path, strings.NewReader(`{"x":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+// Calls one after another share one connection, and each answer arrives
+// whole.
+func TestTransportReusesConnection(t *testing.T) {
+	ts := startServer(t, func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "echo %s %s", r.URL.Path, b)
+	})
+	c := newTestClient(ts.socket)
+	for i := range 20 {
+		got, err := get(t, c, context.Background(), fmt.Sprint("/", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf(`echo /%d {"x":1}`, i); got != want {
+			t.Fatalf("answer %q, want %q", got, want)
+		}
+	}
+	if n := ts.conns.Load(); n != 1 {
+		t.Fatalf("20 calls opened %d connections, want 1", n)
+	}
+}
+
+// A kept connection the server has closed is noticed before it is used:
+// the next call goes out once, on a new connection, and succeeds.
+func TestTransportSkipsClosedConnection(t *testing.T) {
+	ts := startServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	c := newTestClient(ts.socket)
+	if _, err := get(t, c, context.Background(), "/a"); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the server sees the connection idle, then close it there.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ts.mu.Lock()
+		n := len(ts.idle)
+		ts.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the connection never went idle")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	ts.closeIdle()
+	time.Sleep(10 * time.Millisecond) // let the close reach the client's side
+	got, err := get(t, c, context.Background(), "/b")
+	if err != nil || got != "ok" {
+		t.Fatalf("call after the server closed the kept connection: %q, %v", got, err)
+	}
+	if r, n := ts.requests.Load(), ts.conns.Load(); r != 2 || n != 2 {
+		t.Fatalf("%d requests on %d connections, want 2 on 2", r, n)
+	}
+}
+
+// Cancelling a call's context ends it at once, even while the server is
+// still working; the connection is not kept, and the next call works.
+func TestTransportCancel(t *testing.T) {
+	release := make(chan struct{})
+	ts := startServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}
+		io.WriteString(w, "ok")
+	})
+	defer close(release)
+	c := newTestClient(ts.socket)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := get(t, c, ctx, "/slow")
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled call: %v, want context.Canceled", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("the cancelled call took %v", d)
+	}
+	if got, err := get(t, c, context.Background(), "/fast"); err != nil || got != "ok" {
+		t.Fatalf("call after a cancel: %q, %v", got, err)
+	}
+}
+
+// An answer abandoned before its end closes its connection instead of
+// handing a half-read stream to the next call.
+func TestTransportAbandonedAnswer(t *testing.T) {
+	ts := startServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/stream" {
+			for i := range 1000 {
+				fmt.Fprintf(w, "line %d\n", i)
+				w.(http.Flusher).Flush()
+			}
+			return
+		}
+		io.WriteString(w, "ok")
+	})
+	c := newTestClient(ts.socket)
+	req, _ := http.NewRequest(http.MethodGet, "http://ipcd/stream", nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 10)
+	if _, err := io.ReadFull(resp.Body, buf); err != nil || string(buf) != "line 0\nlin" {
+		t.Fatalf("start of the stream: %q, %v", buf, err)
+	}
+	resp.Body.Close()
+	if got, err := get(t, c, context.Background(), "/after"); err != nil || got != "ok" {
+		t.Fatalf("call after an abandoned answer: %q, %v", got, err)
+	}
+	if n := ts.conns.Load(); n != 2 {
+		t.Fatalf("%d connections, want 2 (the abandoned one not reused)", n)
+	}
+}
+
+// A socket nobody listens on is a dial error, which the client reports as
+// the daemon being down.
+func TestTransportDaemonDown(t *testing.T) {
+	c := New(Options{Socket: filepath.Join(t.TempDir(), "none.sock")})
+	_, err := c.Health(context.Background())
+	if !IsDown(err) {
+		t.Fatalf("call to a missing socket: %v, want the daemon-down error", err)
+	}
+}
+
+// A context cancelled after the answer arrived, while its body is read,
+// poisons the connection's deadline: it is not kept, and the next call
+// works on a new one.
+func TestTransportCancelDuringBody(t *testing.T) {
+	ts := startServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	c := newTestClient(ts.socket)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://ipcd/x", nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	time.Sleep(20 * time.Millisecond) // the cancel's deadline lands on the connection
+	io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if got, err := get(t, c, context.Background(), "/after"); err != nil || got != "ok" {
+		t.Fatalf("call after a cancel during the body: %q, %v", got, err)
+	}
+	if n := ts.conns.Load(); n != 2 {
+		t.Fatalf("%d connections, want 2", n)
+	}
+}
