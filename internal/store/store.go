@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -434,6 +435,7 @@ func (s *Store) checkpointDue() bool {
 }
 
 func answer(batch []*op, err error) {
+	err = wrapStorage(err)
 	for _, o := range batch {
 		o.done <- err
 	}
@@ -690,11 +692,15 @@ func (s *Store) commit(batch []*op) {
 	}
 }
 
-// wrapStorage turns the size cap into its error code.
+// wrapStorage turns the size cap, and a full disk, into their error code.
 func wrapStorage(err error) error {
-	if errors.Is(err, berrors.ErrMaxSizeReached) {
+	switch {
+	case errors.Is(err, berrors.ErrMaxSizeReached):
 		return protocol.Errorf(protocol.CodeStorageFull,
 			"the message store is full (its size cap is reached); read and acknowledge mail or raise --max-db-size")
+	case errors.Is(err, syscall.ENOSPC):
+		return protocol.Errorf(protocol.CodeStorageFull,
+			"the disk that holds the message store is full; free space there (read and acknowledge mail, let old read mail expire, or delete other files)")
 	}
 	return err
 }

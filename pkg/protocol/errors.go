@@ -43,7 +43,7 @@ const (
 	CodeRateLimited       Code = "rate_limited"        // the sender is over its send rate (also: too many wrong proofs)
 	CodeTooManyPending    Code = "too_many_pending"    // the sender has too many names waiting for registration
 	CodeRenameCooldown    Code = "rename_cooldown"     // renamed less than an hour ago
-	CodeStorageFull       Code = "storage_full"        // the database reached its size cap
+	CodeStorageFull       Code = "storage_full"        // the database reached its size cap, or the disk is full
 	CodeTooManyChallenges Code = "too_many_challenges" // too many outstanding nonces
 	CodeUnavailable       Code = "unavailable"         // the daemon is shutting down (reserved: today it closes its listeners instead)
 	CodeInternal          Code = "internal"            // a bug or an I/O failure; the daemon log says more
