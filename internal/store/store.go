@@ -236,6 +236,7 @@ func Open(path string, opts Options) (*Store, error) {
 		batchRedo: redo{pageSize: int64(db.Info().PageSize)},
 	}
 	s.fileBytes = s.Size()
+	dropMapped(db, s.fileBytes)
 	go s.writer()
 	return s, nil
 }
@@ -585,6 +586,7 @@ func (s *Store) checkpointed() {
 	s.txRecords, s.txBound = 0, 0
 	s.dirty.Store(false)
 	s.fileBytes = s.Size()
+	dropMapped(s.db, s.fileBytes)
 }
 
 // checkpoint commits the open transaction, if any, with a synced commit:
