@@ -73,7 +73,7 @@ func (o *Options) defaults() {
 	def(&o.Deliveries, 500)
 	def(&o.Check, 1000)
 	def(&o.CheckRounds, 20)
-	def(&o.MCPRuns, 5)
+	def(&o.MCPRuns, 20)
 	if o.Log == nil {
 		o.Log = io.Discard
 	}

@@ -104,7 +104,7 @@ func mcpOnce(ctx context.Context, exe string, env []string) (start, list time.Du
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	cmd.Stderr = io.Discard
+	cmd.Stderr = nil // the null device: no pipe and copying goroutine to time
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
 		return 0, 0, 0, err

@@ -121,7 +121,7 @@ func (r Report) WriteText(w io.Writer) error {
 		th.PerSecond, th.Senders, th.Messages, th.Bytes, th.Seconds)
 	fmt.Fprintf(tw, "  latency under that load p50/p90/p99\t%s\n", fmtP(th.Latency))
 	if th.SendsPerCommit > 0 {
-		fmt.Fprintf(tw, "  group commit\t%.1f sends per fsync of the log; an fsync takes %.2f ms (two may overlap; checkpoints included)\n",
+		fmt.Fprintf(tw, "  group commit\t%.1f sends per fsync of the log; an fsync takes %.2f ms (checkpoints included)\n",
 			th.SendsPerCommit, th.CommitMS)
 	}
 	if th.RateLimited > 0 {

@@ -103,7 +103,7 @@ describes the method and the figures of a reference run.`,
 	f.BoolVar(&o.UseRunning, "use-running", false, "drive the daemon at --socket instead of starting one (its rate limits apply)")
 	f.StringVar(&o.MCP, "mcp", "", "the ipc-mcp binary to time (default: beside ipcd, else on PATH)")
 	f.BoolVar(&o.NoMCP, "no-mcp", false, "skip timing ipc-mcp")
-	f.IntVar(&o.MCPRuns, "mcp-runs", 5, "how many times ipc-mcp is started and timed")
+	f.IntVar(&o.MCPRuns, "mcp-runs", 20, "how many times ipc-mcp is started and timed")
 	f.BoolVar(&o.NoChild, "no-daemon-process", false, "skip measuring the memory of a separate `ipcd run` process")
 	f.BoolVar(&o.JSON, "json", false, "print every figure as JSON")
 	f.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the run (in-process daemon and driver) to this file")
