@@ -22,11 +22,13 @@ type Throughput struct {
 	// Latency of each send under this load.
 	Latency Percentiles `json:"latency"`
 	// SendsPerCommit is how many writes shared each fsync (group commit);
-	// known only for an in-process daemon, like the mean below.
+	// known only for an in-process daemon, like the two means below.
 	SendsPerCommit float64 `json:"sends_per_commit,omitempty"`
-	// CommitMS is the mean time of one fsync of the log (checkpoints
-	// spread over them).
+	// CommitMS is the mean time of one commit: an append to the
+	// write-ahead log and its fsync (checkpoints spread over them).
 	CommitMS float64 `json:"commit_ms,omitempty"`
+	// LingerMS is the mean time a commit waited for its stragglers.
+	LingerMS float64 `json:"linger_ms,omitempty"`
 	// RateLimited counts sends the daemon refused for the rate limit and
 	// the bench retried (a running daemon keeps its limits).
 	RateLimited int64 `json:"rate_limited,omitempty"`

@@ -196,10 +196,9 @@ func openWAL(path string, id uint64, noSync bool) (*wal, error) {
 
 func (w *wal) close() error { return w.f.Close() }
 
-// write writes one record holding entries, without syncing it (see
-// sync). On error nothing counts as written: the next record goes to the
-// same place.
-func (w *wal) write(entries []byte) error {
+// append writes one record holding entries and syncs it. On error nothing
+// counts as written: the next record goes to the same place.
+func (w *wal) append(entries []byte) error {
 	n := int64(walHeader + len(entries))
 	rec := append(w.buf[:0], make([]byte, walHeader)...)
 	binary.BigEndian.PutUint32(rec[4:], uint32(len(entries)))
@@ -216,21 +215,13 @@ func (w *wal) write(entries []byte) error {
 	if _, err := w.f.WriteAt(rec, w.off); err != nil {
 		return fmt.Errorf("write-ahead log: %w", err)
 	}
+	if !w.noSync {
+		if err := datasync(w.f); err != nil {
+			return fmt.Errorf("write-ahead log: sync: %w", err)
+		}
+	}
 	w.off += n
 	w.lsn++
-	return nil
-}
-
-// sync makes every record written before the call durable: fdatasync
-// writes out all of the file's dirty pages. It only touches the file
-// descriptor, so the syncers call it while the writer writes on.
-func (w *wal) sync() error {
-	if w.noSync {
-		return nil
-	}
-	if err := datasync(w.f); err != nil {
-		return fmt.Errorf("write-ahead log: sync: %w", err)
-	}
 	return nil
 }
 
