@@ -3,18 +3,17 @@
 package daemon_test
 
 import (
-	"bytes"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 
 	"github.com/ipcd/ipcd/internal/daemon"
 	"github.com/ipcd/ipcd/internal/paths"
+	"github.com/ipcd/ipcd/internal/syncbuf"
 	"github.com/ipcd/ipcd/pkg/protocol"
 )
 
@@ -93,29 +92,11 @@ func TestOtherUserRefused(t *testing.T) {
 	stillServes(t, td, "alice", "bob")
 }
 
-// syncBuffer is a log sink safe for the daemon's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestLogsHoldNoSecrets: at debug level, through registrations right and
 // wrong, a takeover, mail, a rename and bad input, the daemon's log never
 // holds the secret, a token, a proof or a message body.
 func TestLogsHoldNoSecrets(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	td := startDaemon(t, func(c *daemon.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})

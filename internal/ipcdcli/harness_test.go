@@ -1,7 +1,6 @@
 package ipcdcli
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"github.com/ipcd/ipcd/internal/daemon"
 	"github.com/ipcd/ipcd/internal/daemon/daemontest"
 	"github.com/ipcd/ipcd/internal/service"
+	"github.com/ipcd/ipcd/internal/syncbuf"
 	"github.com/ipcd/ipcd/pkg/protocol"
 )
 
@@ -124,7 +124,7 @@ func (w *world) send(from *client.Client, to, content string) {
 
 func (w *world) getenv(k string) string { return w.env[k] }
 
-func (w *world) app(stdout, stderr *syncBuffer) *App {
+func (w *world) app(stdout, stderr *syncbuf.Buffer) *App {
 	const exe = "/usr/local/bin/ipcd"
 	return &App{
 		Env: cli.Env{
@@ -143,33 +143,14 @@ func (w *world) run(args ...string) (stdout, stderr string, code int) {
 	return w.runCtx(context.Background(), nil, args...)
 }
 
-func (w *world) runCtx(ctx context.Context, out *syncBuffer, args ...string) (stdout, stderr string, code int) {
+func (w *world) runCtx(ctx context.Context, out *syncbuf.Buffer, args ...string) (stdout, stderr string, code int) {
 	if out == nil {
-		out = &syncBuffer{}
+		out = &syncbuf.Buffer{}
 	}
-	errb := &syncBuffer{}
+	errb := &syncbuf.Buffer{}
 	app := w.app(out, errb)
 	code = cli.Run(ctx, newRootCmd(app), args, app.Env)
 	return out.String(), errb.String(), code
-}
-
-// syncBuffer is a bytes.Buffer safe for a command writing while a test
-// reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // fakeManager is a service manager in memory that writes the service file

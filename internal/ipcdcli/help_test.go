@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipcd/ipcd/internal/cli"
+	"github.com/ipcd/ipcd/internal/syncbuf"
 	"github.com/ipcd/ipcd/pkg/protocol"
 )
 
@@ -14,7 +15,7 @@ import (
 // explains itself with an example.
 func TestEveryCommandHasExample(t *testing.T) {
 	w := newWorld(t)
-	root := newRootCmd(w.app(&syncBuffer{}, &syncBuffer{}))
+	root := newRootCmd(w.app(&syncbuf.Buffer{}, &syncbuf.Buffer{}))
 	var walk func(*cobra.Command)
 	seen := 0
 	walk = func(c *cobra.Command) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ipcd/ipcd/internal/cli"
 	"github.com/ipcd/ipcd/internal/service"
+	"github.com/ipcd/ipcd/internal/syncbuf"
 )
 
 // TestInstallDryRunThroughRoot runs "ipcd install --dry-run" through the
@@ -122,8 +123,8 @@ func TestInstallWithoutServiceManager(t *testing.T) {
 		t.Skipf("this machine has a usable service manager (%v); the test would install for real", err)
 	}
 	w := newWorld(t)
-	errb := &syncBuffer{}
-	app := w.app(&syncBuffer{}, errb)
+	errb := &syncbuf.Buffer{}
+	app := w.app(&syncbuf.Buffer{}, errb)
 	app.Service = &service.Options{Home: w.home, Executable: "/usr/local/bin/ipcd"}
 	code := cli.Run(context.Background(), newRootCmd(app), []string{"install"}, app.Env)
 	if code == 0 {
@@ -138,8 +139,8 @@ func TestInstallWithoutServiceManager(t *testing.T) {
 		t.Errorf("a failed install wrote into home: %v", entries)
 	}
 	for _, verb := range []string{"start", "stop", "restart", "uninstall"} {
-		errb := &syncBuffer{}
-		app := w.app(&syncBuffer{}, errb)
+		errb := &syncbuf.Buffer{}
+		app := w.app(&syncbuf.Buffer{}, errb)
 		app.Service = &service.Options{Home: w.home, Executable: "/usr/local/bin/ipcd"}
 		if code := cli.Run(context.Background(), newRootCmd(app), []string{verb}, app.Env); code == 0 || !strings.Contains(errb.String(), "no usable service manager") {
 			t.Errorf("%s: exit %d, %q", verb, code, errb.String())

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ipcd/ipcd/internal/cli"
+	"github.com/ipcd/ipcd/internal/syncbuf"
 	"github.com/ipcd/ipcd/pkg/protocol"
 )
 
@@ -24,7 +25,7 @@ type line struct {
 func startWatch(t *testing.T, ctx context.Context, w *world, args ...string) (<-chan line, func() int) {
 	t.Helper()
 	pr, pw := io.Pipe()
-	errb := &syncBuffer{}
+	errb := &syncbuf.Buffer{}
 	app := w.app(nil, errb)
 	app.Env.Stdout = pw
 	codec := make(chan int, 1)
