@@ -169,7 +169,16 @@ func (c *Client) doRaw(ctx context.Context, method, path string, auth authKind, 
 		}
 		return er.Error
 	}
-	return read(resp.Body)
+	if err := read(resp.Body); err != nil {
+		return err
+	}
+	if !longCall(path) {
+		// Read what is left of a short answer (a call with nothing to
+		// decode reads none of it): an answer read to its end lets the
+		// connection be kept for the next call.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	}
+	return nil
 }
 
 // longCall reports whether a call may rightly outlast Options.Timeout:

@@ -247,3 +247,20 @@ func TestTransportCancelDuringBody(t *testing.T) {
 		t.Fatalf("%d connections, want 2", n)
 	}
 }
+
+// A call whose answer nobody decodes still leaves its connection for the
+// next call: the client reads a short answer to its end.
+func TestUndecodedAnswerKeepsConnection(t *testing.T) {
+	ts := startServer(t, func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"ok":true}`)
+	})
+	c := New(Options{Socket: ts.socket})
+	for range 5 {
+		if err := c.do(context.Background(), http.MethodPost, "/v1/x", noAuth, map[string]int{"a": 1}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := ts.conns.Load(); n != 1 {
+		t.Fatalf("5 calls with nothing decoded opened %d connections, want 1", n)
+	}
+}
