@@ -71,6 +71,8 @@ func New(o Options) *Client {
 			return dialer.DialContext(ctx, c.network, c.addr)
 		},
 		maxIdle: 64,
+		// Below the daemon's keep-alive idle timeout (2 min): the daemon
+		// never closes a connection the client still keeps for reuse.
 		idleFor: 90 * time.Second,
 	}}
 	return c

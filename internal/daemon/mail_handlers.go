@@ -68,6 +68,7 @@ func (d *Daemon) handleSend(w http.ResponseWriter, r *http.Request, c *call) err
 	}
 	return writeJSON(w, protocol.SendResponse{
 		ID: m.ID, To: m.To, SentTo: m.SentTo, SentAt: m.SentAt, Pending: res.Pending, Size: m.Size, File: m.File,
+		Unread: res.SenderUnread,
 	})
 }
 

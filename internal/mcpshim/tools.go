@@ -92,7 +92,7 @@ func (s *Server) send(ctx context.Context, _ *mcp.CallToolRequest, in SendInput)
 	if err != nil {
 		return nil, SendOutput{}, toolError(err)
 	}
-	out := SendOutput{ID: res.ID, To: res.To, SentTo: res.SentTo, Pending: res.Pending, Size: res.Size, File: res.File, Unread: s.unread(ctx, c)}
+	out := SendOutput{ID: res.ID, To: res.To, SentTo: res.SentTo, Pending: res.Pending, Size: res.Size, File: res.File, Unread: res.Unread}
 	return result(cli.SendReceipt(res), out.Unread), out, nil
 }
 

@@ -35,6 +35,8 @@ type SendResult struct {
 	Message protocol.Message
 	// Pending is true when nobody has registered the name yet.
 	Pending bool
+	// SenderUnread is the sender's own unread mail count.
+	SenderUnread int
 }
 
 // Send stores one message and returns once it is on disk. Mail to a name
@@ -85,6 +87,7 @@ func (s *Store) Send(p SendParams) (SendResult, error) {
 		}
 		res.Message, err = deliver(tx, to, m, w)
 		res.Pending = !to.Registered
+		res.SenderUnread = unread(tx, from.ID)
 		return err
 	})
 	return res, err

@@ -127,6 +127,9 @@ type SendResponse struct {
 	Pending bool   `json:"pending,omitempty"`
 	Size    int    `json:"size"`
 	File    string `json:"file,omitempty"`
+	// Unread is the sender's own unread mail, so that a client can say
+	// so without asking.
+	Unread int `json:"unread"`
 }
 
 // BroadcastRequest is the body of POST /v1/broadcast.

@@ -102,8 +102,8 @@ func TestRequestJSON(t *testing.T) {
 func TestResponseJSON(t *testing.T) {
 	roundTrip(t, protocol.RegisterResponse{Name: "alice", Token: "ipcd_x", IdleTimeoutSeconds: 86400, Unread: 3, TookOver: true},
 		`{"name":"alice","token":"ipcd_x","idle_timeout_seconds":86400,"unread":3,"took_over":true}`)
-	roundTrip(t, protocol.SendResponse{ID: 7, To: "robert", SentTo: "bob", SentAt: sentAt, Pending: true, Size: 12, File: "/f"},
-		`{"id":7,"to":"robert","sent_to":"bob","sent_at":"2026-11-26T05:16:27.81769674Z","pending":true,"size":12,"file":"/f"}`)
+	roundTrip(t, protocol.SendResponse{ID: 7, To: "robert", SentTo: "bob", SentAt: sentAt, Pending: true, Size: 12, File: "/f", Unread: 2},
+		`{"id":7,"to":"robert","sent_to":"bob","sent_at":"2026-11-26T05:16:27.81769674Z","pending":true,"size":12,"file":"/f","unread":2}`)
 	roundTrip(t, protocol.CheckResponse{Messages: []protocol.Message{}, Unread: 0, TimedOut: true},
 		`{"messages":[],"unread":0,"timed_out":true}`)
 	roundTrip(t, protocol.BroadcastResponse{
