@@ -3,7 +3,6 @@ package mcpshim
 import (
 	"bytes"
 	"context"
-	_ "embed"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -15,8 +14,8 @@ import (
 )
 
 // The tools' JSON schemas are inferred from their input and output types
-// when the module is built and tested (schemas.json, checked and rewritten
-// by TestToolSchemasUpToDate), not each time ipc-mcp starts: inferring and
+// when the module is built and tested (schemas_gen.go, checked and
+// rewritten by TestToolSchemasUpToDate), not each time ipc-mcp starts: inferring and
 // resolving nine tools' schemas, and encoding them for every tools/list,
 // took more of ipc-mcp's start-up than anything else of its own. tools/list
 // sends the stored JSON as it is; the schemas that validate a tool's
@@ -30,25 +29,17 @@ import (
 // unless it is a JSON-RPC error; the output validated and returned as
 // structured content with its JSON as text.
 
-//go:embed schemas.json
-var schemasJSON []byte
-
 // toolSchemas are one tool's stored schemas.
 type toolSchemas struct {
 	Input  json.RawMessage `json:"input"`
 	Output json.RawMessage `json:"output"`
 }
 
-var storedSchemas = sync.OnceValue(func() map[string]toolSchemas {
-	m := map[string]toolSchemas{}
-	if err := json.Unmarshal(schemasJSON, &m); err != nil {
-		panic(fmt.Sprintf("mcpshim: schemas.json: %v", err))
-	}
-	return m
-})
+// storedSchemas returns the schemas of schemas_gen.go by tool name.
+func storedSchemas() map[string]toolSchemas { return storedSchemaTable }
 
 // inferSchemas infers a tool's schemas from its types, as mcp.AddTool
-// would; TestToolSchemasUpToDate compares them with schemas.json.
+// would; TestToolSchemasUpToDate compares them with schemas_gen.go.
 type inferSchemas func() (in, out *jsonschema.Schema, err error)
 
 // addTool registers a tool with its stored schemas and handler h.
@@ -63,7 +54,7 @@ func addTool[In, Out any](s *Server, t *mcp.Tool, h mcp.ToolHandlerFor[In, Out])
 	}
 	sc, ok := storedSchemas()[t.Name]
 	if !ok {
-		// A tool added without updating schemas.json (the test says so):
+		// A tool added without updating schemas_gen.go (the test says so):
 		// infer its schemas now, as the SDK would.
 		sc = mustInfer(t.Name, s.infer[t.Name])
 	}
