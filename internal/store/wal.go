@@ -200,7 +200,8 @@ func (w *wal) close() error { return w.f.Close() }
 // counts as written: the next record goes to the same place.
 func (w *wal) append(entries []byte) error {
 	n := int64(walHeader + len(entries))
-	rec := append(w.buf[:0], make([]byte, walHeader)...)
+	var hdr [walHeader]byte
+	rec := append(w.buf[:0], hdr[:]...)
 	binary.BigEndian.PutUint32(rec[4:], uint32(len(entries)))
 	binary.BigEndian.PutUint64(rec[8:], w.id)
 	binary.BigEndian.PutUint64(rec[16:], w.lsn+1)
