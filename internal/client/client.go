@@ -111,7 +111,14 @@ func (c *Client) do(ctx context.Context, method, path string, auth authKind, in,
 		if out == nil {
 			return nil
 		}
-		if err := json.NewDecoder(body).Decode(out); err != nil {
+		// The whole answer into a pooled buffer, then one Unmarshal, which
+		// copies what it keeps: a Decoder would allocate its own buffer.
+		buf := getBuf()
+		defer putBuf(buf)
+		if _, err := buf.ReadFrom(body); err != nil {
+			return fmt.Errorf("decode %s answer: %w", path, err)
+		}
+		if err := json.Unmarshal(buf.Bytes(), out); err != nil {
 			return fmt.Errorf("decode %s answer: %w", path, err)
 		}
 		return nil
@@ -139,7 +146,7 @@ func (c *Client) doRaw(ctx context.Context, method, path string, auth authKind, 
 		return err
 	}
 	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header["Content-Type"] = contentTypeJSON
 	}
 	c.mu.Lock()
 	switch auth {
@@ -236,3 +243,20 @@ func IsCode(err error, code protocol.Code) bool { return isCode(err, code) }
 
 // IsDown reports whether err means the daemon is not running.
 func IsDown(err error) bool { return errors.Is(err, ErrDaemonDown) }
+
+// contentTypeJSON is shared by every request's header map: net/http only
+// reads header values, and a shared slice saves an allocation a call.
+var contentTypeJSON = []string{"application/json"}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuf() *bytes.Buffer { return bufPool.Get().(*bytes.Buffer) }
+
+// putBuf returns a buffer to the pool unless it grew too large to keep.
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() > 1<<20 {
+		return
+	}
+	b.Reset()
+	bufPool.Put(b)
+}

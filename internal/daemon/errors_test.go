@@ -154,6 +154,7 @@ func TestEachBadInputHasItsCode(t *testing.T) {
 		{name: "browser fetch", method: "GET", path: "/v1/health", headers: map[string]string{"Sec-Fetch-Mode": "cors"}, want: protocol.CodeOriginForbidden},
 		{name: "malformed json", method: "POST", path: "/v1/send", body: `{"to": "bob", `, headers: auth, want: protocol.CodeMalformedJSON},
 		{name: "trailing data", method: "POST", path: "/v1/send", body: `{"to":"bob","content":"x"} {}`, headers: auth, want: protocol.CodeMalformedJSON},
+		{name: "trailing bytes", method: "POST", path: "/v1/send", body: "{\"to\":\"bob\",\"content\":\"x\"}\n x", headers: auth, want: protocol.CodeMalformedJSON},
 		{name: "unknown field", method: "POST", path: "/v1/send", body: `{"to":"bob","content":"x","urgent":true}`, headers: auth, want: protocol.CodeUnknownField},
 		{name: "wrong type", method: "POST", path: "/v1/send", body: `{"to":"bob","content":5}`, headers: auth, want: protocol.CodeInvalidArgument},
 		{name: "invalid name", method: "POST", path: "/v1/send", body: `{"to":"bad name!","content":"x"}`, headers: auth, want: protocol.CodeInvalidName},

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"os"
 	"path"
@@ -190,11 +189,15 @@ func writeJSON(w http.ResponseWriter, v any) error {
 		return err
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h["Content-Type"] = contentTypeJSON
+	h["Content-Length"] = []string{strconv.Itoa(buf.Len())}
 	_, err := w.Write(buf.Bytes())
 	return err
 }
+
+// contentTypeJSON is shared by every response's header map: net/http only
+// reads header values, and a shared slice saves an allocation a response.
+var contentTypeJSON = []string{"application/json"}
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
@@ -228,7 +231,9 @@ func (d *Daemon) writeError(w http.ResponseWriter, err error) {
 // decode reads a JSON body strictly: unknown fields, trailing data and a
 // body over the bound each get their own code. An empty body is {}.
 func decode(r *http.Request, v any) error {
-	body, err := io.ReadAll(r.Body)
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer putBuf(buf)
+	_, err := buf.ReadFrom(r.Body)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return protocol.Errorf(protocol.CodeBodyTooLarge,
@@ -243,15 +248,18 @@ func decode(r *http.Request, v any) error {
 	if err != nil {
 		return protocol.Errorf(protocol.CodeMalformedJSON, "read the request body: %v", err)
 	}
+	body := buf.Bytes()
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
+	// Decoding copies every string out of body, so the buffer can go back
+	// to the pool.
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if len(bytes.TrimSpace(body[dec.InputOffset():])) != 0 {
 		return protocol.Errorf(protocol.CodeMalformedJSON, "the request body has data after its JSON object")
 	}
 	return nil
