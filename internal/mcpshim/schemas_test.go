@@ -10,6 +10,9 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 var updateSchemas = flag.Bool("update-schemas", false, "rewrite schemas_gen.go from the tools' types")
@@ -58,6 +61,52 @@ func TestToolSchemasUpToDate(t *testing.T) {
 	for name, sc := range storedSchemas() {
 		if !json.Valid(sc.Input) || !json.Valid(sc.Output) {
 			t.Errorf("%s: stored schema is not JSON", name)
+		}
+	}
+}
+
+// tools/list must carry each tool's stored schemas, not the placeholder
+// that addTool gives AddTool to check.
+func TestToolListCarriesStoredSchemas(t *testing.T) {
+	ctx := t.Context()
+	s := New(Options{})
+	st, ct := mcp.NewInMemoryTransports()
+	ss, err := s.mcp.Connect(ctx, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ss.Close()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil).Connect(ctx, ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	res, err := cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := storedSchemas()
+	if len(res.Tools) != len(stored) {
+		t.Fatalf("tools/list has %d tools, schemas_gen.go %d", len(res.Tools), len(stored))
+	}
+	for _, tool := range res.Tools {
+		sc, ok := stored[tool.Name]
+		if !ok {
+			t.Errorf("%s: not in schemas_gen.go", tool.Name)
+			continue
+		}
+		for _, x := range []struct {
+			kind string
+			got  any
+			want json.RawMessage
+		}{{"input", tool.InputSchema, sc.Input}, {"output", tool.OutputSchema, sc.Output}} {
+			var want any
+			if err := json.Unmarshal(x.want, &want); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, x.got); diff != "" {
+				t.Errorf("%s: listed %s schema differs from the stored one (-stored +listed):\n%s", tool.Name, x.kind, diff)
+			}
 		}
 	}
 }
