@@ -59,12 +59,13 @@ func addTool[In, Out any](s *Server, t *mcp.Tool, h mcp.ToolHandlerFor[In, Out])
 		sc = mustInfer(t.Name, s.infer[t.Name])
 	}
 	resolved := sync.OnceValues(func() (*resolvedPair, error) { return resolvePair(sc) })
-	// AddTool checks a schema it is given as JSON by encoding it and
-	// decoding it into a map, twice over for the input schema: for nine
-	// tools, a tenth of ipc-mcp's start-up. It is given the smallest
-	// object schema to check, and the tool the SDK keeps and lists
-	// (this *mcp.Tool) then gets the stored schemas (TestToolListCarriesStoredSchemas
-	// holds tools/list to them).
+	// AddTool checks the schemas it is given: one given as JSON it encodes
+	// and decodes into a map (the input schema twice), and each decoding
+	// takes a fresh 32 KiB buffer. For nine tools that was a megabyte of
+	// fresh memory at every start. So AddTool checks a parsed placeholder
+	// (the header-annotation check still decodes it once), and the tool the
+	// SDK keeps and lists, this *mcp.Tool, then gets the stored schemas
+	// (TestToolListCarriesStoredSchemas holds tools/list to them).
 	t.InputSchema, t.OutputSchema = objectSchema, nil
 	s.mcp.AddTool(t, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		rp, err := resolved()
@@ -77,7 +78,7 @@ func addTool[In, Out any](s *Server, t *mcp.Tool, h mcp.ToolHandlerFor[In, Out])
 }
 
 // objectSchema is what AddTool checks in place of a tool's stored schema.
-var objectSchema = json.RawMessage(`{"type":"object"}`)
+var objectSchema = &jsonschema.Schema{Type: "object"}
 
 func mustInfer(name string, infer inferSchemas) toolSchemas {
 	in, out, err := infer()

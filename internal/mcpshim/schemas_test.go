@@ -110,3 +110,12 @@ func TestToolListCarriesStoredSchemas(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkNew is the part of ipc-mcp's start-up that builds the server
+// and registers its tools.
+func BenchmarkNew(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		New(Options{})
+	}
+}
