@@ -188,10 +188,15 @@ func writeJSON(w http.ResponseWriter, v any) error {
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
+	return writeBody(w, buf.Bytes())
+}
+
+// writeBody writes body, a whole JSON answer, as the 200 response.
+func writeBody(w http.ResponseWriter, body []byte) error {
 	h := w.Header()
 	h["Content-Type"] = contentTypeJSON
-	h["Content-Length"] = []string{strconv.Itoa(buf.Len())}
-	_, err := w.Write(buf.Bytes())
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	_, err := w.Write(body)
 	return err
 }
 

@@ -174,6 +174,47 @@ type checkAnswer struct {
 	TimedOut bool              `json:"timed_out,omitempty"`
 }
 
+// appendJSON appends a as encoding/json would encode it, then a newline,
+// as writeJSON's Encoder does. Its messages are JSON that json.Marshal
+// wrote (when the store saved them, or here for a summary), so they go out
+// as they are: encoding/json would check and compact every one of them
+// again, a third of a large check's time in the daemon.
+// TestCheckAnswerJSON holds the two encodings to each other.
+func (a checkAnswer) appendJSON(b []byte) []byte {
+	b = append(b, `{"messages":[`...)
+	for i, m := range a.Messages {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, m...)
+	}
+	b = append(b, ']')
+	if a.Through != 0 {
+		b = strconv.AppendUint(append(b, `,"through":`...), a.Through, 10)
+	}
+	b = strconv.AppendInt(append(b, `,"unread":`...), int64(a.Unread), 10)
+	if a.More {
+		b = append(b, `,"more":true`...)
+	}
+	if a.TimedOut {
+		b = append(b, `,"timed_out":true`...)
+	}
+	return append(b, "}\n"...)
+}
+
+// writeCheck writes a check or wait answer.
+func writeCheck(w http.ResponseWriter, a checkAnswer) error {
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer putBuf(buf)
+	n := 64
+	for _, m := range a.Messages {
+		n += len(m) + 1
+	}
+	buf.Grow(n)
+	body := a.appendJSON(buf.AvailableBuffer())
+	return writeBody(w, body)
+}
+
 // readJSON is read for check and wait, which only pass messages on.
 func (d *Daemon) readJSON(name string, req protocol.CheckRequest, after uint64) (checkAnswer, error) {
 	n, err := limit(req.Limit, 100, 1000)
@@ -224,7 +265,7 @@ func (d *Daemon) handleCheck(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, resp)
+	return writeCheck(w, resp)
 }
 
 func (d *Daemon) handleAck(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -279,7 +320,7 @@ func (d *Daemon) handleWait(w http.ResponseWriter, r *http.Request, c *call) err
 			return err
 		}
 		if len(resp.Messages) > 0 {
-			return writeJSON(w, resp)
+			return writeCheck(w, resp)
 		}
 		select {
 		case <-woken:
@@ -290,7 +331,7 @@ func (d *Daemon) handleWait(w http.ResponseWriter, r *http.Request, c *call) err
 			return nil
 		}
 		resp.TimedOut = true
-		return writeJSON(w, resp)
+		return writeCheck(w, resp)
 	}
 }
 
