@@ -1,12 +1,19 @@
 package daemon_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -107,6 +114,91 @@ func BenchmarkSendHTTPParallel(b *testing.B) {
 			reportPerCommit(b, bd.d, st.Writes, st.Commits)
 		})
 	}
+}
+
+// BenchmarkSendRawParallel is BenchmarkSendHTTPParallel with a
+// hand-written HTTP/1.1 client (one kept connection per sender, the
+// request written as bytes, the answer's status line and Content-Length
+// read by hand) in place of internal/client: the difference between the
+// two is what the client costs on this machine (docs/performance.md).
+func BenchmarkSendRawParallel(b *testing.B) {
+	bd := startBench(b, false)
+	const n = 16
+	reqs := make([][]byte, n)
+	for i := range reqs {
+		sessions := &client.MemorySessions{}
+		c := client.New(client.Options{Socket: bd.socket, Secret: func() ([]byte, error) { return bd.secret, nil }, Sessions: sessions})
+		b.Cleanup(c.Close)
+		name := fmt.Sprintf("s%02d", i)
+		if _, err := c.Register(context.Background(), name, false); err != nil {
+			b.Fatal(err)
+		}
+		bd.as(b, fmt.Sprintf("r%02d", i))
+		token, _ := sessions.Load(name)
+		body := fmt.Sprintf(`{"to":"r%02d","content":%q}`, i, benchBody)
+		reqs[i] = fmt.Appendf(nil, "POST /v1/send HTTP/1.1\r\nHost: ipcd\r\nAuthorization: Bearer %s\r\n%s: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+			token, protocol.HeaderName, name, len(body), body)
+	}
+	var next atomic.Int64
+	st := bd.d.StoreStats()
+	b.SetParallelism(max(1, n/runtime.GOMAXPROCS(0)))
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(next.Add(1)-1) % n
+		conn, err := net.Dial("unix", bd.socket)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		defer conn.Close()
+		br := bufio.NewReader(conn)
+		for pb.Next() {
+			if _, err := conn.Write(reqs[i]); err != nil {
+				b.Error(err)
+				return
+			}
+			if err := readRawAnswer(br); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	reportPerCommit(b, bd.d, st.Writes, st.Commits)
+}
+
+// readRawAnswer reads one 200 answer with a Content-Length, and its body.
+func readRawAnswer(br *bufio.Reader) error {
+	status, err := br.ReadSlice('\n')
+	if err != nil {
+		return err
+	}
+	if !bytes.HasPrefix(status, []byte("HTTP/1.1 200 ")) {
+		return fmt.Errorf("answer %q", status)
+	}
+	length := -1
+	for {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			return err
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			break
+		}
+		if k, v, ok := bytes.Cut(line, []byte(":")); ok && bytes.EqualFold(k, []byte("Content-Length")) {
+			if length, err = strconv.Atoi(string(bytes.TrimSpace(v))); err != nil {
+				return err
+			}
+		}
+	}
+	if length < 0 {
+		return errors.New("answer without Content-Length")
+	}
+	var sr protocol.SendResponse
+	body := make([]byte, length)
+	if _, err := io.ReadFull(br, body); err != nil {
+		return err
+	}
+	return json.Unmarshal(body, &sr)
 }
 
 // BenchmarkCheck1000HTTP reads 1,000 queued messages in one check.
