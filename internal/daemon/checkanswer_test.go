@@ -73,6 +73,7 @@ func TestCheckAnswerJSON(t *testing.T) {
 		checkAnswer{Messages: []json.RawMessage{}},
 		checkAnswer{Messages: []json.RawMessage{}, Unread: 3, TimedOut: true},
 		checkAnswer{Messages: cases[0].Messages[:1], Through: 1 << 60, Unread: 12, More: true, TimedOut: true},
+		checkAnswer{Messages: []json.RawMessage{nil, cases[0].Messages[0]}},
 	)
 	for i, a := range cases {
 		var want bytes.Buffer

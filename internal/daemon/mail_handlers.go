@@ -186,6 +186,9 @@ func (a checkAnswer) appendJSON(b []byte) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
+		if len(m) == 0 {
+			m = nullJSON // as encoding/json writes an empty RawMessage
+		}
 		b = append(b, m...)
 	}
 	b = append(b, ']')
@@ -201,6 +204,8 @@ func (a checkAnswer) appendJSON(b []byte) []byte {
 	}
 	return append(b, "}\n"...)
 }
+
+var nullJSON = json.RawMessage("null")
 
 // writeCheck writes a check or wait answer.
 func writeCheck(w http.ResponseWriter, a checkAnswer) error {
