@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -262,5 +263,135 @@ func TestUndecodedAnswerKeepsConnection(t *testing.T) {
 	}
 	if n := ts.conns.Load(); n != 1 {
 		t.Fatalf("5 calls with nothing decoded opened %d connections, want 1", n)
+	}
+}
+
+// newBlindClient is newTestClient on a platform that cannot peek at a
+// kept connection (as on Windows): a close is seen only when it is used.
+func newBlindClient(socket string) *http.Client {
+	c := newTestClient(socket)
+	c.Transport.(*transport).alive = func(net.Conn) bool { return true }
+	return c
+}
+
+// waitIdle waits until the server sees n connections idle.
+func (ts *testServer) waitIdle(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ts.mu.Lock()
+		idle := len(ts.idle)
+		ts.mu.Unlock()
+		if idle == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections idle, want %d", idle, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// Where a closed kept connection cannot be seen beforehand, the request
+// fails to be written on it; nothing reached the server, so the call goes
+// out once more on a new connection and succeeds.
+func TestTransportUnseenCloseRetriesUnsentCall(t *testing.T) {
+	ts := startServer(t, func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		io.WriteString(w, "got "+string(b))
+	})
+	c := newBlindClient(ts.socket)
+	if _, err := get(t, c, context.Background(), "/a"); err != nil {
+		t.Fatal(err)
+	}
+	ts.waitIdle(t, 1)
+	ts.closeIdle()
+	time.Sleep(10 * time.Millisecond) // let the close reach the client's side
+	got, err := get(t, c, context.Background(), "/b")
+	if err != nil || got != `got {"x":1}` {
+		t.Fatalf("call after an unseen close: %q, %v", got, err)
+	}
+	if r, n := ts.requests.Load(), ts.conns.Load(); r != 2 || n != 2 {
+		t.Fatalf("%d requests on %d connections, want 2 on 2", r, n)
+	}
+}
+
+// dropServer answers every request on a connection except the second,
+// which it reads whole and then closes the connection on without an
+// answer: a daemon that went away while a request was in its hands.
+func dropServer(t *testing.T) (socket string, requests *atomic.Int64) {
+	t.Helper()
+	dir, err := os.MkdirTemp("/tmp", "ipct-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	socket = filepath.Join(dir, "s.sock")
+	l, err := net.Listen("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	requests = new(atomic.Int64)
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				br := bufio.NewReader(conn)
+				for i := 1; ; i++ {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, req.Body)
+					requests.Add(1)
+					if i == 2 {
+						return
+					}
+					io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				}
+			}()
+		}
+	}()
+	return socket, requests
+}
+
+// A request that reached the server before the connection closed is not
+// sent again unless it only reads: a second send could deliver twice. The
+// error says what happened.
+func TestTransportUnansweredCall(t *testing.T) {
+	socket, requests := dropServer(t)
+	c := newBlindClient(socket)
+	if _, err := get(t, c, context.Background(), "/a"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := get(t, c, context.Background(), "/send")
+	if !errors.Is(err, errClosedUnanswered) {
+		t.Fatalf("POST left unanswered: %v, want errClosedUnanswered", err)
+	}
+	if n := requests.Load(); n != 2 {
+		t.Fatalf("the server saw %d requests, want 2 (no second try)", n)
+	}
+
+	// A GET is safe to repeat: it goes out again on a new connection.
+	if _, err := get(t, c, context.Background(), "/a"); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://ipcd/status", nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("GET left unanswered once: %v, want it answered on a new connection", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "ok" {
+		t.Fatalf("GET answer %q", b)
+	}
+	if n := requests.Load(); n != 5 {
+		t.Fatalf("the server saw %d requests, want 5", n)
 	}
 }
