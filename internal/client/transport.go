@@ -68,11 +68,16 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !again {
 		return resp, err
 	}
-	// Once more, on a new connection, with the body read anew.
+	// Once more, on a new connection, with the body read anew (on a copy
+	// of the request: a RoundTripper leaves its request as it is).
 	if req.GetBody != nil {
-		if req.Body, err = req.GetBody(); err != nil {
+		body, err := req.GetBody()
+		if err != nil {
 			return nil, err
 		}
+		second := *req
+		second.Body = body
+		req = &second
 	}
 	if pc, _, err = t.get(ctx, false); err != nil {
 		closeBody(req)
