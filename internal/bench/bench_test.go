@@ -28,9 +28,7 @@ func TestMain(m *testing.M) {
 	case "exit":
 		return // a program that is no MCP server
 	}
-	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
-		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
-		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"))
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"))
 }
 
 // fakeMCP is a minimal MCP server on stdio: enough for tools/list.
