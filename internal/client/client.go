@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -42,8 +41,7 @@ type Options struct {
 // Client talks to one daemon as at most one name at a time.
 type Client struct {
 	opts    Options
-	http    *http.Client
-	base    string
+	tr      *transport
 	network string
 	addr    string
 
@@ -61,12 +59,12 @@ func New(o Options) *Client {
 	if o.Sessions == nil {
 		o.Sessions = &MemorySessions{}
 	}
-	c := &Client{opts: o, network: "unix", addr: o.Socket, base: "http://ipcd"}
+	c := &Client{opts: o, network: "unix", addr: o.Socket}
 	if hostport, ok := strings.CutPrefix(o.Socket, "tcp://"); ok {
 		c.network, c.addr = "tcp", hostport
 	}
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
-	c.http = &http.Client{Transport: &transport{
+	c.tr = &transport{
 		dial: func(ctx context.Context) (net.Conn, error) {
 			return dialer.DialContext(ctx, c.network, c.addr)
 		},
@@ -74,12 +72,12 @@ func New(o Options) *Client {
 		// Below the daemon's keep-alive idle timeout (2 min): the daemon
 		// never closes a connection the client still keeps for reuse.
 		idleFor: 90 * time.Second,
-	}}
+	}
 	return c
 }
 
 // Close drops idle connections.
-func (c *Client) Close() { c.http.CloseIdleConnections() }
+func (c *Client) Close() { c.tr.CloseIdleConnections() }
 
 // Name is the name the client acts as, or "".
 func (c *Client) Name() string {
@@ -126,40 +124,39 @@ func (c *Client) do(ctx context.Context, method, path string, auth authKind, in,
 }
 
 func (c *Client) doRaw(ctx context.Context, method, path string, auth authKind, in any, read func(io.Reader) error) error {
-	var body io.Reader
+	r := request{method: method, path: path, header: make([]string, 0, 3)}
 	if in != nil {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
+		// The transport is done with the body when do returns.
+		buf := getBuf()
+		defer putBuf(buf)
+		enc := json.NewEncoder(buf)
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(in); err != nil {
 			return fmt.Errorf("encode request: %w", err)
 		}
-		body = &buf
+		r.body = buf.Bytes()
+		r.header = append(r.header, "Content-Type: application/json")
+	}
+	c.mu.Lock()
+	switch auth {
+	case asName:
+		if c.token != "" {
+			r.header = append(r.header, protocol.HeaderAuthorization+": Bearer "+c.token)
+		}
+		r.header = append(r.header, protocol.HeaderName+": "+c.name)
+	case asAdmin:
+		r.header = append(r.header, protocol.HeaderAuthorization+": Bearer "+c.admin)
+	}
+	c.mu.Unlock()
+	if err := r.check(); err != nil {
+		return fmt.Errorf("call %s: %w", path, err)
 	}
 	if !longCall(path) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.opts.Timeout)
 		defer cancel()
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
-	if err != nil {
-		return err
-	}
-	if in != nil {
-		req.Header["Content-Type"] = contentTypeJSON
-	}
-	c.mu.Lock()
-	switch auth {
-	case asName:
-		if c.token != "" {
-			req.Header.Set(protocol.HeaderAuthorization, "Bearer "+c.token)
-		}
-		req.Header.Set(protocol.HeaderName, c.name)
-	case asAdmin:
-		req.Header.Set(protocol.HeaderAuthorization, "Bearer "+c.admin)
-	}
-	c.mu.Unlock()
-	resp, err := c.http.Do(req)
+	a, err := c.tr.do(ctx, &r)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -169,23 +166,23 @@ func (c *Client) doRaw(ctx context.Context, method, path string, auth authKind, 
 		}
 		return fmt.Errorf("call %s: %w", path, err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
+	defer a.body.Close()
+	if a.status/100 != 2 {
 		var er protocol.ErrorResponse
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		data, _ := io.ReadAll(io.LimitReader(a.body, 64<<10))
 		if json.Unmarshal(data, &er) != nil || er.Error == nil {
-			return fmt.Errorf("call %s: HTTP %d from something that is not ipcd", path, resp.StatusCode)
+			return fmt.Errorf("call %s: HTTP %d from something that is not ipcd", path, a.status)
 		}
 		return er.Error
 	}
-	if err := read(resp.Body); err != nil {
+	if err := read(a.body); err != nil {
 		return err
 	}
 	if !longCall(path) {
 		// Read what is left of a short answer (a call with nothing to
 		// decode reads none of it): an answer read to its end lets the
 		// connection be kept for the next call.
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		_, _ = io.Copy(io.Discard, io.LimitReader(a.body, 64<<10))
 	}
 	return nil
 }
@@ -243,10 +240,6 @@ func IsCode(err error, code protocol.Code) bool { return isCode(err, code) }
 
 // IsDown reports whether err means the daemon is not running.
 func IsDown(err error) bool { return errors.Is(err, ErrDaemonDown) }
-
-// contentTypeJSON is shared by every request's header map: net/http only
-// reads header values, and a shared slice saves an allocation a call.
-var contentTypeJSON = []string{"application/json"}
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 

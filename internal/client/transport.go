@@ -2,30 +2,35 @@ package client
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
 
-// transport is a small HTTP/1.1 round tripper for the one daemon a client
-// talks to. net/http's Transport runs two goroutines per connection and
-// hands every request and answer between them; here the calling goroutine
-// writes the request and reads the answer itself, which takes a fifth of
-// the CPU a send costs off the client's side. Connections are kept alive
-// and reused, newest first; a kept connection the daemon has closed in the
-// meantime (a restart, its idle timeout) is noticed before it is reused,
-// so a request is never sent on a dead connection and then guessed about.
-// Where that cannot be seen beforehand (Windows cannot peek at a socket,
-// and a close can land between the peek and the request), a call that
-// fails on a kept connection goes out once more on a new one when it
-// cannot have been carried out: the request could not be written, or it
-// only reads (GET). Otherwise it fails with errClosedUnanswered.
-// Cancelling a request's context aborts it at once.
+// transport is a small HTTP/1.1 client for the one daemon a client talks
+// to. net/http's Transport runs two goroutines per connection and hands
+// every request and answer between them, and its Request and Response
+// cost more to build and parse than anything else on the client's side.
+// Here the calling goroutine writes the request as bytes and reads the
+// answer's status line and the few header lines that matter itself.
+// Connections are kept alive and reused, newest first; a kept connection
+// the daemon has closed in the meantime (a restart, its idle timeout) is
+// noticed before it is reused, so a request is never sent on a dead
+// connection and then guessed about. Where that cannot be seen beforehand
+// (Windows cannot peek at a socket, and a close can land between the peek
+// and the request), a call that fails on a kept connection goes out once
+// more on a new one when it cannot have been carried out: the request
+// could not be written, or it only reads (GET). Otherwise it fails with
+// errClosedUnanswered. Cancelling a call's context aborts it at once.
 type transport struct {
 	dial    func(ctx context.Context) (net.Conn, error)
 	maxIdle int
@@ -52,90 +57,6 @@ var aLongTimeAgo = time.Unix(1, 0)
 // errClosedUnanswered is a call whose kept connection was closed after
 // the request went out and before any answer came back.
 var errClosedUnanswered = errors.New("the daemon closed the connection without answering (did it restart?); the call may or may not have been carried out")
-
-func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
-	if err := ctx.Err(); err != nil {
-		closeBody(req)
-		return nil, err
-	}
-	pc, kept, err := t.get(ctx, true)
-	if err != nil {
-		closeBody(req)
-		return nil, err
-	}
-	resp, again, err := t.roundTrip(ctx, pc, kept, req)
-	if !again {
-		return resp, err
-	}
-	// Once more, on a new connection, with the body read anew (on a copy
-	// of the request: a RoundTripper leaves its request as it is).
-	if req.GetBody != nil {
-		body, err := req.GetBody()
-		if err != nil {
-			return nil, err
-		}
-		second := *req
-		second.Body = body
-		req = &second
-	}
-	if pc, _, err = t.get(ctx, false); err != nil {
-		closeBody(req)
-		return nil, err
-	}
-	resp, _, err = t.roundTrip(ctx, pc, false, req)
-	return resp, err
-}
-
-// roundTrip makes one attempt on pc. again says that it failed on a kept
-// connection in a way that leaves the call safe to make once more.
-func (t *transport) roundTrip(ctx context.Context, pc *persistConn, kept bool, req *http.Request) (resp *http.Response, again bool, err error) {
-	stop := context.AfterFunc(ctx, func() { _ = pc.conn.SetDeadline(aLongTimeAgo) })
-	fail := func(err error, retry bool) (*http.Response, bool, error) {
-		stop()
-		pc.conn.Close()
-		if ctx.Err() != nil {
-			return nil, false, ctx.Err()
-		}
-		return nil, retry, err
-	}
-	// A body that cannot be read anew cannot be sent again.
-	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
-	if err := req.Write(pc.bw); err != nil {
-		return fail(err, kept && replayable && isConnError(err))
-	}
-	if err := pc.bw.Flush(); err != nil {
-		// Nothing was answered, and the daemon takes a request only
-		// whole: whatever part of it went out was not carried out.
-		return fail(err, kept && replayable)
-	}
-	if _, err := pc.br.Peek(1); err != nil && kept && ctx.Err() == nil {
-		// Closed after the request went out, before a byte of answer.
-		if req.Method == http.MethodGet && replayable {
-			return fail(err, true)
-		}
-		return fail(fmt.Errorf("%w: %v", errClosedUnanswered, err), false)
-	}
-	resp, err = http.ReadResponse(pc.br, req)
-	if err != nil {
-		return fail(err, false)
-	}
-	resp.Body = &body{rc: resp.Body, t: t, pc: pc, stop: stop, keep: !resp.Close && req.Method != http.MethodHead}
-	return resp, false, nil
-}
-
-// isConnError tells a write that failed on the connection from a body
-// that failed to be read.
-func isConnError(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op)
-}
-
-func closeBody(req *http.Request) {
-	if req.Body != nil {
-		req.Body.Close()
-	}
-}
 
 // get returns a kept connection that is still open (kept true), or dials
 // a new one; reuse false always dials.
@@ -228,4 +149,237 @@ func (b *body) release() {
 		}
 		b.pc.conn.Close()
 	})
+}
+
+// request is one call as the client makes it: a method, a path, header
+// lines ("Name: value") and a JSON body (nil for none).
+type request struct {
+	method, path string
+	header       []string
+	body         []byte
+}
+
+// answer is the daemon's answer to a request: its status and its body,
+// which hands the connection back once read to its end (or closes it).
+type answer struct {
+	status int
+	body   io.ReadCloser
+}
+
+// maxHeaderBytes bounds an answer's status line and header lines.
+const maxHeaderBytes = 64 << 10
+
+// do makes a call.
+func (t *transport) do(ctx context.Context, r *request) (*answer, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	pc, kept, err := t.get(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	a, again, err := t.attempt(ctx, pc, kept, r)
+	if !again {
+		return a, err
+	}
+	if pc, _, err = t.get(ctx, false); err != nil {
+		return nil, err
+	}
+	a, _, err = t.attempt(ctx, pc, false, r)
+	return a, err
+}
+
+func (t *transport) attempt(ctx context.Context, pc *persistConn, kept bool, r *request) (a *answer, again bool, err error) {
+	stop := context.AfterFunc(ctx, func() { _ = pc.conn.SetDeadline(aLongTimeAgo) })
+	fail := func(err error, retry bool) (*answer, bool, error) {
+		stop()
+		pc.conn.Close()
+		if ctx.Err() != nil {
+			return nil, false, ctx.Err()
+		}
+		return nil, retry, err
+	}
+	writeRequest(pc.bw, r)
+	if err := pc.bw.Flush(); err != nil {
+		// Nothing was answered, and the daemon takes a request only
+		// whole: whatever part of it went out was not carried out.
+		return fail(err, kept)
+	}
+	if _, err := pc.br.Peek(1); err != nil && kept && ctx.Err() == nil {
+		// Closed after the request went out, before a byte of answer.
+		if r.method == http.MethodGet {
+			return fail(err, true)
+		}
+		return fail(fmt.Errorf("%w: %v", errClosedUnanswered, err), false)
+	}
+	status, length, keep, err := readHead(pc.br)
+	if err != nil {
+		return fail(err, false)
+	}
+	if r.method == http.MethodHead {
+		length = 0 // a HEAD answer has a length but no body
+	}
+	var rd io.Reader
+	switch {
+	case length >= 0:
+		rd = io.LimitReader(pc.br, length)
+	default:
+		// Chunked or up to the close: not kept afterwards.
+		keep = false
+		rd = readerFor(pc.br, length)
+	}
+	return &answer{status: status, body: &body{rc: io.NopCloser(rd), t: t, pc: pc, stop: stop, keep: keep}}, false, nil
+}
+
+// check refuses a path or header line that would break the request's
+// framing (a name or token with a line break in it, say).
+func (r *request) check() error {
+	if !strings.HasPrefix(r.path, "/") || strings.ContainsFunc(r.path, func(c rune) bool { return c <= ' ' || c == 0x7f }) {
+		return fmt.Errorf("bad path %q", r.path)
+	}
+	for _, h := range r.header {
+		if strings.ContainsFunc(h, func(c rune) bool { return (c < ' ' && c != '\t') || c == 0x7f }) {
+			return errors.New("a header value holds a control character")
+		}
+	}
+	return nil
+}
+
+// writeRequest writes r as an HTTP/1.1 request.
+func writeRequest(w *bufio.Writer, r *request) {
+	w.WriteString(r.method)
+	w.WriteByte(' ')
+	w.WriteString(r.path)
+	w.WriteString(" HTTP/1.1\r\nHost: ipcd\r\n")
+	for _, h := range r.header {
+		w.WriteString(h)
+		w.WriteString("\r\n")
+	}
+	if r.body != nil {
+		w.WriteString("Content-Length: ")
+		w.Write(strconv.AppendInt(w.AvailableBuffer(), int64(len(r.body)), 10))
+		w.WriteString("\r\n\r\n")
+		w.Write(r.body)
+		return
+	}
+	w.WriteString("\r\n")
+}
+
+const (
+	lengthChunked = -1 // Transfer-Encoding: chunked
+	lengthToClose = -2 // the body runs to the end of the connection
+)
+
+// readHead reads an answer's status line and header lines: the status,
+// the body's length (or lengthChunked, lengthToClose), and whether the
+// connection may be kept. Interim 1xx answers are skipped.
+func readHead(br *bufio.Reader) (status int, length int64, keep bool, err error) {
+	for {
+		status, length, keep, err = readOneHead(br)
+		if err != nil || status >= 200 || status == http.StatusSwitchingProtocols {
+			return status, length, keep, err
+		}
+	}
+}
+
+func readOneHead(br *bufio.Reader) (status int, length int64, keep bool, err error) {
+	read := 0
+	line := func() ([]byte, error) {
+		l, err := br.ReadSlice('\n')
+		read += len(l)
+		if err == bufio.ErrBufferFull || read > maxHeaderBytes {
+			return nil, errors.New("the answer's header is too long")
+		}
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		return bytes.TrimRight(l, "\r\n"), nil
+	}
+	l, err := line()
+	if err != nil {
+		return 0, 0, false, err
+	}
+	// "HTTP/1.1 200 OK"
+	if len(l) < 12 || !bytes.HasPrefix(l, []byte("HTTP/1.")) || l[8] != ' ' || (len(l) > 12 && l[12] != ' ') {
+		return 0, 0, false, fmt.Errorf("not an HTTP/1.x answer: %q", truncate(l))
+	}
+	status, err = strconv.Atoi(string(l[9:12]))
+	if err != nil || status < 100 {
+		return 0, 0, false, fmt.Errorf("bad status in %q", truncate(l))
+	}
+	keep = l[7] == '1' // HTTP/1.1 keeps connections unless told not to
+	length = lengthToClose
+	for {
+		l, err := line()
+		if err != nil {
+			return 0, 0, false, err
+		}
+		if len(l) == 0 {
+			break
+		}
+		name, value, ok := bytes.Cut(l, []byte(":"))
+		if !ok {
+			return 0, 0, false, fmt.Errorf("bad header line %q", truncate(l))
+		}
+		value = bytes.TrimSpace(value)
+		switch {
+		case asciiEqualFold(name, "Content-Length"):
+			n, err := strconv.ParseInt(string(value), 10, 64)
+			if err != nil || n < 0 || (length >= 0 && n != length) {
+				return 0, 0, false, fmt.Errorf("bad Content-Length %q", truncate(value))
+			}
+			if length != lengthChunked {
+				length = n
+			}
+		case asciiEqualFold(name, "Transfer-Encoding"):
+			if !asciiEqualFold(value, "chunked") {
+				return 0, 0, false, fmt.Errorf("unsupported Transfer-Encoding %q", truncate(value))
+			}
+			length = lengthChunked
+		case asciiEqualFold(name, "Connection"):
+			if asciiEqualFold(value, "close") {
+				keep = false
+			}
+		}
+	}
+	if status == http.StatusNoContent || status == http.StatusNotModified || (status >= 100 && status < 200) {
+		length = 0
+	}
+	return status, length, keep, nil
+}
+
+func readerFor(br *bufio.Reader, length int64) io.Reader {
+	if length == lengthChunked {
+		return httputil.NewChunkedReader(br)
+	}
+	return br
+}
+
+func asciiEqualFold[T []byte | string](b T, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(s) {
+		c, d := b[i], s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if 'A' <= d && d <= 'Z' {
+			d += 'a' - 'A'
+		}
+		if c != d {
+			return false
+		}
+	}
+	return true
+}
+
+func truncate(b []byte) []byte {
+	if len(b) > 80 {
+		return b[:80]
+	}
+	return b
 }

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -74,27 +73,31 @@ func (ts *testServer) closeIdle() {
 	}
 }
 
-func newTestClient(socket string) *http.Client {
+func newTestClient(socket string) *transport {
 	d := &net.Dialer{}
-	return &http.Client{Transport: &transport{
+	return &transport{
 		dial:    func(ctx context.Context) (net.Conn, error) { return d.DialContext(ctx, "unix", socket) },
 		maxIdle: 4,
 		idleFor: time.Minute,
-	}}
+	}
 }
 
-func get(t *testing.T, c *http.Client, ctx context.Context, path string) (string, error) {
+// get posts {"x":1} to path and returns the answer's body.
+func get(t *testing.T, c *transport, ctx context.Context, path string) (string, error) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://ipcd"+path, strings.NewReader(`{"x":1}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := c.Do(req)
+	return call(c, ctx, http.MethodPost, path, []byte(`{"x":1}`))
+}
+
+func call(c *transport, ctx context.Context, method, path string, body []byte) (string, error) {
+	a, err := c.do(ctx, &request{method: method, path: path, header: []string{"Content-Type: application/json"}, body: body})
 	if err != nil {
 		return "", err
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
+	defer a.body.Close()
+	b, err := io.ReadAll(a.body)
+	if err == nil && a.status != http.StatusOK {
+		err = fmt.Errorf("status %d", a.status)
+	}
 	return string(b), err
 }
 
@@ -197,16 +200,15 @@ func TestTransportAbandonedAnswer(t *testing.T) {
 		io.WriteString(w, "ok")
 	})
 	c := newTestClient(ts.socket)
-	req, _ := http.NewRequest(http.MethodGet, "http://ipcd/stream", nil)
-	resp, err := c.Do(req)
+	a, err := c.do(context.Background(), &request{method: http.MethodGet, path: "/stream"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	buf := make([]byte, 10)
-	if _, err := io.ReadFull(resp.Body, buf); err != nil || string(buf) != "line 0\nlin" {
+	if _, err := io.ReadFull(a.body, buf); err != nil || string(buf) != "line 0\nlin" {
 		t.Fatalf("start of the stream: %q, %v", buf, err)
 	}
-	resp.Body.Close()
+	a.body.Close()
 	if got, err := get(t, c, context.Background(), "/after"); err != nil || got != "ok" {
 		t.Fatalf("call after an abandoned answer: %q, %v", got, err)
 	}
@@ -232,15 +234,14 @@ func TestTransportCancelDuringBody(t *testing.T) {
 	ts := startServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
 	c := newTestClient(ts.socket)
 	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://ipcd/x", nil)
-	resp, err := c.Do(req)
+	a, err := c.do(ctx, &request{method: http.MethodGet, path: "/x"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cancel()
 	time.Sleep(20 * time.Millisecond) // the cancel's deadline lands on the connection
-	io.ReadAll(resp.Body)
-	resp.Body.Close()
+	io.ReadAll(a.body)
+	a.body.Close()
 	if got, err := get(t, c, context.Background(), "/after"); err != nil || got != "ok" {
 		t.Fatalf("call after a cancel during the body: %q, %v", got, err)
 	}
@@ -268,9 +269,9 @@ func TestUndecodedAnswerKeepsConnection(t *testing.T) {
 
 // newBlindClient is newTestClient on a platform that cannot peek at a
 // kept connection (as on Windows): a close is seen only when it is used.
-func newBlindClient(socket string) *http.Client {
+func newBlindClient(socket string) *transport {
 	c := newTestClient(socket)
-	c.Transport.(*transport).alive = func(net.Conn) bool { return true }
+	c.alive = func(net.Conn) bool { return true }
 	return c
 }
 
@@ -381,14 +382,11 @@ func TestTransportUnansweredCall(t *testing.T) {
 	if _, err := get(t, c, context.Background(), "/a"); err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodGet, "http://ipcd/status", nil)
-	resp, err := c.Do(req)
+	b, err := call(c, context.Background(), http.MethodGet, "/status", nil)
 	if err != nil {
 		t.Fatalf("GET left unanswered once: %v, want it answered on a new connection", err)
 	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if string(b) != "ok" {
+	if b != "ok" {
 		t.Fatalf("GET answer %q", b)
 	}
 	if n := requests.Load(); n != 5 {
