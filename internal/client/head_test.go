@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -59,16 +58,7 @@ func TestReadHead(t *testing.T) {
 // A streamed (chunked) answer is read whole, and its connection is not
 // kept: the next call gets a new one.
 func TestTransportChunkedAnswer(t *testing.T) {
-	ts := startServer(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/stream" {
-			for i := range 100 {
-				fmt.Fprintf(w, "line %d\n", i)
-				w.(http.Flusher).Flush()
-			}
-			return
-		}
-		io.WriteString(w, "ok")
-	})
+	ts := streamServer(t, 100)
 	c := newTestClient(ts.socket)
 	got, err := call(c, context.Background(), http.MethodGet, "/stream", nil)
 	if err != nil || !strings.HasPrefix(got, "line 0\n") || !strings.HasSuffix(got, "line 99\n") || strings.Count(got, "\n") != 100 {

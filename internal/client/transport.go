@@ -115,7 +115,7 @@ func (t *transport) CloseIdleConnections() {
 // body hands the connection back once the answer has been read to its end,
 // and closes it if the answer is abandoned before that.
 type body struct {
-	rc   io.ReadCloser
+	rd   io.Reader
 	t    *transport
 	pc   *persistConn
 	stop func() bool
@@ -126,7 +126,7 @@ type body struct {
 }
 
 func (b *body) Read(p []byte) (int, error) {
-	n, err := b.rc.Read(p)
+	n, err := b.rd.Read(p)
 	if errors.Is(err, io.EOF) {
 		b.eof = true
 		b.release()
@@ -189,6 +189,8 @@ func (t *transport) do(ctx context.Context, r *request) (*answer, error) {
 	return a, err
 }
 
+// attempt makes one try on pc. again says that it failed on a kept
+// connection in a way that leaves the call safe to make once more.
 func (t *transport) attempt(ctx context.Context, pc *persistConn, kept bool, r *request) (a *answer, again bool, err error) {
 	stop := context.AfterFunc(ctx, func() { _ = pc.conn.SetDeadline(aLongTimeAgo) })
 	fail := func(err error, retry bool) (*answer, bool, error) {
@@ -216,9 +218,6 @@ func (t *transport) attempt(ctx context.Context, pc *persistConn, kept bool, r *
 	if err != nil {
 		return fail(err, false)
 	}
-	if r.method == http.MethodHead {
-		length = 0 // a HEAD answer has a length but no body
-	}
 	var rd io.Reader
 	switch {
 	case length >= 0:
@@ -228,7 +227,7 @@ func (t *transport) attempt(ctx context.Context, pc *persistConn, kept bool, r *
 		keep = false
 		rd = readerFor(pc.br, length)
 	}
-	return &answer{status: status, body: &body{rc: io.NopCloser(rd), t: t, pc: pc, stop: stop, keep: keep}}, false, nil
+	return &answer{status: status, body: &body{rd: rd, t: t, pc: pc, stop: stop, keep: keep}}, false, nil
 }
 
 // check refuses a path or header line that would break the request's
@@ -326,7 +325,7 @@ func readOneHead(br *bufio.Reader) (status int, length int64, keep bool, err err
 		}
 		value = bytes.TrimSpace(value)
 		switch {
-		case asciiEqualFold(name, "Content-Length"):
+		case bytes.EqualFold(name, []byte("Content-Length")):
 			n, err := strconv.ParseInt(string(value), 10, 64)
 			if err != nil || n < 0 || (length >= 0 && n != length) {
 				return 0, 0, false, fmt.Errorf("bad Content-Length %q", truncate(value))
@@ -334,13 +333,13 @@ func readOneHead(br *bufio.Reader) (status int, length int64, keep bool, err err
 			if length != lengthChunked {
 				length = n
 			}
-		case asciiEqualFold(name, "Transfer-Encoding"):
-			if !asciiEqualFold(value, "chunked") {
+		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+			if !bytes.EqualFold(value, []byte("chunked")) {
 				return 0, 0, false, fmt.Errorf("unsupported Transfer-Encoding %q", truncate(value))
 			}
 			length = lengthChunked
-		case asciiEqualFold(name, "Connection"):
-			if asciiEqualFold(value, "close") {
+		case bytes.EqualFold(name, []byte("Connection")):
+			if bytes.EqualFold(value, []byte("close")) {
 				keep = false
 			}
 		}
@@ -356,25 +355,6 @@ func readerFor(br *bufio.Reader, length int64) io.Reader {
 		return httputil.NewChunkedReader(br)
 	}
 	return br
-}
-
-func asciiEqualFold[T []byte | string](b T, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range len(s) {
-		c, d := b[i], s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if 'A' <= d && d <= 'Z' {
-			d += 'a' - 'A'
-		}
-		if c != d {
-			return false
-		}
-	}
-	return true
 }
 
 func truncate(b []byte) []byte {

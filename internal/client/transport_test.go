@@ -186,12 +186,12 @@ func TestTransportCancel(t *testing.T) {
 	}
 }
 
-// An answer abandoned before its end closes its connection instead of
-// handing a half-read stream to the next call.
-func TestTransportAbandonedAnswer(t *testing.T) {
-	ts := startServer(t, func(w http.ResponseWriter, r *http.Request) {
+// streamServer streams n lines, flushed one by one (so chunked), at
+// /stream, and answers "ok" anywhere else.
+func streamServer(t *testing.T, n int) *testServer {
+	return startServer(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/stream" {
-			for i := range 1000 {
+			for i := range n {
 				fmt.Fprintf(w, "line %d\n", i)
 				w.(http.Flusher).Flush()
 			}
@@ -199,6 +199,12 @@ func TestTransportAbandonedAnswer(t *testing.T) {
 		}
 		io.WriteString(w, "ok")
 	})
+}
+
+// An answer abandoned before its end closes its connection instead of
+// handing a half-read stream to the next call.
+func TestTransportAbandonedAnswer(t *testing.T) {
+	ts := streamServer(t, 1000)
 	c := newTestClient(ts.socket)
 	a, err := c.do(context.Background(), &request{method: http.MethodGet, path: "/stream"})
 	if err != nil {
