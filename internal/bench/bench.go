@@ -46,7 +46,8 @@ type Options struct {
 	Secret  func() ([]byte, error)
 	// DaemonExe, if set, is an ipcd binary: after the other parts the
 	// bench runs `DaemonExe run` on the same data dir as a separate
-	// process and samples that process's memory under load.
+	// process, drives it with the throughput load, and samples that
+	// process's memory and CPU time.
 	DaemonExe string
 	// Dir is where the in-process daemon's data dir is made (default the
 	// OS temp dir). fsync costs what the disk under Dir costs.
@@ -97,10 +98,14 @@ type Report struct {
 	// Memory is the in-process run's: daemon and load driver together.
 	Memory *Memory `json:"memory,omitempty"`
 	// DaemonMemory is a separate daemon process's alone, when measured.
-	DaemonMemory *Memory    `json:"daemon_memory,omitempty"`
-	Prefilled    *Prefilled `json:"prefilled,omitempty"`
-	MCP          MCP        `json:"mcp"`
-	Targets      []Target   `json:"targets"`
+	DaemonMemory *Memory `json:"daemon_memory,omitempty"`
+	// DaemonProcess is the throughput load against that separate
+	// process: daemon and clients in processes of their own, as ipcd is
+	// used, with the CPU time of each.
+	DaemonProcess *Throughput `json:"daemon_process,omitempty"`
+	Prefilled     *Prefilled  `json:"prefilled,omitempty"`
+	MCP           MCP         `json:"mcp"`
+	Targets       []Target    `json:"targets"`
 }
 
 // Machine is where the bench ran.
@@ -170,6 +175,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		"in-process daemon: fsync before every acknowledgement, send rate limit off, inbox cap raised",
 		"memory is this process's: the daemon and the load driver together (an upper bound on the daemon's)")
 	dr := newDriver(loc.Socket, loc.Secret, false)
+	dr.meterCPU = true
 	defer func() { dr.close(context.Background(), false) }()
 
 	mem := sampleMemory(0)
@@ -196,15 +202,15 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		rep.Prefilled = &p
 	}
 	if o.DaemonExe != "" {
-		fmt.Fprintln(o.Log, "memory of a separate daemon process under the throughput load")
+		fmt.Fprintln(o.Log, "throughput and memory of a separate daemon process")
 		if err := loc.Stop(); err != nil {
 			return rep, err
 		}
-		m, err := childMemory(ctx, o, o.DaemonExe, loc)
+		m, th, err := childRun(ctx, o, o.DaemonExe, loc)
 		if err != nil {
-			rep.Notes = append(rep.Notes, "the separate daemon's memory was not measured: "+err.Error())
+			rep.Notes = append(rep.Notes, "the separate daemon process was not measured: "+err.Error())
 		} else {
-			rep.DaemonMemory = &m
+			rep.DaemonMemory, rep.DaemonProcess = &m, &th
 		}
 	}
 	rep.Targets = targets(rep, o)

@@ -84,6 +84,9 @@ func TestRunInProcess(t *testing.T) {
 	if th.Messages != 30 || th.Senders != 3 || th.PerSecond <= 0 || th.Latency.N != 30 || th.SendsPerCommit < 1 {
 		t.Errorf("throughput = %+v", th)
 	}
+	if c := th.CPU; c == nil || c.PerSendUS <= 0 || c.DaemonUS != 0 || c.CeilingPerSecond <= 0 || !strings.Contains(c.Covers, "in-process daemon") {
+		t.Errorf("CPU = %+v", th.CPU)
+	}
 	if rep.SendLatency.N != 5 || rep.SendLatency.P50 <= 0 {
 		t.Errorf("send latency = %+v", rep.SendLatency)
 	}
@@ -114,7 +117,7 @@ func TestRunInProcess(t *testing.T) {
 	if err := rep.WriteText(&text); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"send throughput", "single sender", "waiting reader", "check 12 queued", "throughput with 200 stored", "TARGET"} {
+	for _, want := range []string{"send throughput", "single sender", "waiting reader", "check 12 queued", "CPU time per send", "throughput with 200 stored", "TARGET"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text report lacks %q:\n%s", want, text.String())
 		}
@@ -123,7 +126,7 @@ func TestRunInProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{`"per_second"`, `"p99_ms"`, `"ack_to_wake"`, `"rss_bytes"`, `"ratio"`, `"targets"`} {
+	for _, key := range []string{`"per_second"`, `"p99_ms"`, `"ack_to_wake"`, `"rss_bytes"`, `"ratio"`, `"per_send_us"`, `"targets"`} {
 		if !strings.Contains(string(raw), key) {
 			t.Errorf("JSON report lacks %s", key)
 		}

@@ -15,11 +15,12 @@ import (
 	"github.com/ipcd/ipcd/internal/paths"
 )
 
-// childMemory runs exe ("ipcd") as its own process on loc's data dir, with
-// the same raised limits as the in-process daemon, drives it with the
-// throughput load, and samples that process alone: the daemon's own
-// resident memory, without the load driver's.
-func childMemory(ctx context.Context, o Options, exe string, loc *Local) (Memory, error) {
+// childRun runs exe ("ipcd") as its own process on loc's data dir, with
+// the same raised limits as the in-process daemon, and drives it with the
+// throughput load: daemon and clients in separate processes, as ipcd is
+// used. It samples that process alone, the daemon's own resident memory
+// without the load driver's, and the CPU time of each process.
+func childRun(ctx context.Context, o Options, exe string, loc *Local) (Memory, Throughput, error) {
 	cmd := exec.Command(exe, "run", "--data-dir", loc.DataDir, "--socket", loc.Socket,
 		"--secret-file", filepath.Join(loc.DataDir, paths.SecretFile),
 		"--send-rate", "0", "--max-inbox", "1073741824", "--max-db-size", "0", "--log-level", "error")
@@ -29,7 +30,7 @@ func childMemory(ctx context.Context, o Options, exe string, loc *Local) (Memory
 	})
 	cmd.Stderr = o.Log
 	if err := cmd.Start(); err != nil {
-		return Memory{}, fmt.Errorf("start %s run: %w", exe, err)
+		return Memory{}, Throughput{}, fmt.Errorf("start %s run: %w", exe, err)
 	}
 	defer stopChild(cmd)
 	c := client.New(client.Options{Socket: loc.Socket, Secret: loc.Secret})
@@ -39,23 +40,24 @@ func childMemory(ctx context.Context, o Options, exe string, loc *Local) (Memory
 		if _, err := c.Health(ctx); err == nil {
 			break
 		} else if time.Now().After(deadline) {
-			return Memory{}, fmt.Errorf("%s run did not answer on %s: %w", exe, loc.Socket, err)
+			return Memory{}, Throughput{}, fmt.Errorf("%s run did not answer on %s: %w", exe, loc.Socket, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	dr := newDriver(loc.Socket, loc.Secret, false)
+	dr.meterCPU, dr.daemonPID = true, cmd.Process.Pid
 	defer func() { dr.close(context.Background(), false) }()
 	mem := sampleMemory(cmd.Process.Pid)
-	_, err := dr.throughput(ctx, o.Senders, o.Messages, o.Size)
+	th, err := dr.throughput(ctx, o.Senders, o.Messages, o.Size)
 	m, merr := mem.finish()
 	if err != nil {
-		return Memory{}, err
+		return Memory{}, Throughput{}, err
 	}
 	if merr != nil {
-		return Memory{}, merr
+		return Memory{}, Throughput{}, merr
 	}
 	m.Source = fmt.Sprintf("/proc/%d/status of a separate `ipcd run` on the same data dir, under the throughput load", cmd.Process.Pid)
-	return m, nil
+	return m, th, nil
 }
 
 // stopChild stops the daemon as a service manager would, then for sure.

@@ -25,6 +25,10 @@ type driver struct {
 	// (a running daemon keeps its limits); the retries are counted.
 	retryLimited bool
 	limited      atomic.Int64
+	// meterCPU has throughput runs take the CPU time of this process and,
+	// if daemonPID is set, of the daemon process.
+	meterCPU  bool
+	daemonPID int
 
 	mu      sync.Mutex
 	clients map[string]*client.Client

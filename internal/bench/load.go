@@ -32,6 +32,9 @@ type Throughput struct {
 	// RateLimited counts sends the daemon refused for the rate limit and
 	// the bench retried (a running daemon keeps its limits).
 	RateLimited int64 `json:"rate_limited,omitempty"`
+	// CPU is what the sends cost in CPU time; known when the bench
+	// started the daemon (in this process or as its own).
+	CPU *CPU `json:"cpu,omitempty"`
 }
 
 // throughput has senders sN send n messages in all, sender i to rN.
@@ -61,6 +64,10 @@ func (dr *driver) throughputRaw(ctx context.Context, senders, n, size int) (Thro
 	lat := make([][]time.Duration, senders)
 	errs := make([]error, senders)
 	var wg sync.WaitGroup
+	var cpu *cpuMeter
+	if dr.meterCPU {
+		cpu = startCPU(dr.daemonPID)
+	}
 	start := time.Now()
 	for i := range senders {
 		share := n / senders
@@ -82,6 +89,10 @@ func (dr *driver) throughputRaw(ctx context.Context, senders, n, size int) (Thro
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	var cpuUse *CPU
+	if cpu != nil {
+		cpuUse = cpu.stop(n)
+	}
 	var all []time.Duration
 	for i := range senders {
 		if errs[i] != nil {
@@ -92,7 +103,7 @@ func (dr *driver) throughputRaw(ctx context.Context, senders, n, size int) (Thro
 	return Throughput{
 		Senders: senders, Messages: n, Bytes: size, Seconds: elapsed.Seconds(),
 		PerSecond: float64(n) / elapsed.Seconds(), Latency: summarize(all),
-		RateLimited: dr.limited.Load() - limitedBefore,
+		RateLimited: dr.limited.Load() - limitedBefore, CPU: cpuUse,
 	}, all, nil
 }
 

@@ -1,9 +1,12 @@
 package bench
 
 import (
+	"bytes"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // filesystem names the file system that holds dir, as far as Linux says.
@@ -58,3 +61,37 @@ func loadAverage() string {
 
 // datasync is what bbolt calls on Linux to commit.
 func datasync(f *os.File) error { return syscall.Fdatasync(int(f.Fd())) }
+
+// procCPU is process pid's user and system CPU time, all threads, from
+// /proc/PID/stat.
+func procCPU(pid int) (time.Duration, bool) {
+	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	return statCPU(raw)
+}
+
+// userHZ is the unit of /proc's CPU times: USER_HZ, 100 on every Linux
+// architecture Go builds for.
+const userHZ = 100
+
+// statCPU reads utime and stime, fields 14 and 15, of a /proc/PID/stat
+// line. The command name (field 2) is in parentheses and may itself hold
+// spaces and parentheses, so the fields are counted after its last ')'.
+func statCPU(raw []byte) (time.Duration, bool) {
+	i := bytes.LastIndexByte(raw, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(raw[i+1:]))
+	if len(f) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(utime+stime) * time.Second / userHZ, true
+}

@@ -128,6 +128,9 @@ func (r Report) WriteText(w io.Writer) error {
 	if th.RateLimited > 0 {
 		fmt.Fprintf(tw, "  sends refused by the rate limit, retried\t%d\n", th.RateLimited)
 	}
+	if th.CPU != nil {
+		fmt.Fprintf(tw, "  CPU time per send\t%s\n", fmtCPU(*th.CPU, m.CPUs))
+	}
 	fmt.Fprintf(tw, "single sender send latency p50/p90/p99\t%s\n", fmtP(r.SendLatency))
 	fmt.Fprintf(tw, "waiting reader wakes after the ack p50/p90/p99\t%s\n", fmtP(r.Delivery.AckToWake))
 	fmt.Fprintf(tw, "  from the start of the send (fsync included)\t%s\n", fmtP(r.Delivery.SendToWake))
@@ -135,6 +138,14 @@ func (r Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(tw, "  with the acknowledgement that follows\t%s\n", fmtP(r.Check.Drain))
 	if mem := r.Memory; mem != nil {
 		fmt.Fprintf(tw, "resident memory, peak under load\t%s\n", fmtMem(*mem))
+	}
+	if dp := r.DaemonProcess; dp != nil {
+		fmt.Fprintf(tw, "send throughput, daemon as its own process\t%.0f acknowledged sends/s (%d senders, %d x %d bytes, %.2f s)\n",
+			dp.PerSecond, dp.Senders, dp.Messages, dp.Bytes, dp.Seconds)
+		fmt.Fprintf(tw, "  latency under that load p50/p90/p99\t%s\n", fmtP(dp.Latency))
+		if dp.CPU != nil {
+			fmt.Fprintf(tw, "  CPU time per send\t%s\n", fmtCPU(*dp.CPU, m.CPUs))
+		}
 	}
 	if mem := r.DaemonMemory; mem != nil {
 		fmt.Fprintf(tw, "daemon process alone, peak under load\t%s\n", fmtMem(*mem))
@@ -167,6 +178,16 @@ func (r Report) WriteText(w io.Writer) error {
 	tw.Flush()
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func fmtCPU(c CPU, cpus int) string {
+	s := fmt.Sprintf("%.0f us", c.PerSendUS)
+	if c.DaemonUS > 0 {
+		s += fmt.Sprintf(" (daemon %.0f, driver %.0f)", c.DaemonUS, c.DriverUS)
+	} else {
+		s += " (daemon and driver together)"
+	}
+	return s + fmt.Sprintf(": %d CPUs could do at most %.0f sends/s at that cost, waiting for no disk", cpus, c.CeilingPerSecond)
 }
 
 func fmtMem(m Memory) string {

@@ -40,10 +40,12 @@ bench-XXXXXX-* there and acknowledges their mail when done.
 
 --prefill N stores N messages (straight into the store, without fsync) and measures
 throughput again, in turns with an empty daemon, to compare a full store with an empty
-one. Last, the bench runs "ipcd run" as a separate process on the same data dir and
-samples that process's resident memory under the throughput load: the daemon's own,
-without the load driver's (--no-daemon-process skips it). docs/performance.md
-describes the method and the figures of a reference run.`,
+one. Last, the bench runs "ipcd run" as a separate process on the same data dir, as
+ipcd is used, and drives it with the throughput load again: its throughput, its own
+resident memory without the load driver's, and the CPU time each process spends per
+send (--no-daemon-process skips it). Throughput runs report CPU time per send and the
+most sends/s the machine's CPUs could do at that cost. docs/performance.md describes
+the method and the figures of a reference run.`,
 		Example: `  ipcd bench
   ipcd bench --json > bench.json
   ipcd bench --prefill 1000000 --dir /var/tmp
@@ -104,7 +106,7 @@ describes the method and the figures of a reference run.`,
 	f.StringVar(&o.MCP, "mcp", "", "the ipc-mcp binary to time (default: beside ipcd, else on PATH)")
 	f.BoolVar(&o.NoMCP, "no-mcp", false, "skip timing ipc-mcp")
 	f.IntVar(&o.MCPRuns, "mcp-runs", 20, "how many times ipc-mcp is started and timed")
-	f.BoolVar(&o.NoChild, "no-daemon-process", false, "skip measuring the memory of a separate `ipcd run` process")
+	f.BoolVar(&o.NoChild, "no-daemon-process", false, "skip the run against a separate `ipcd run` process (its throughput, memory and CPU time)")
 	f.BoolVar(&o.JSON, "json", false, "print every figure as JSON")
 	f.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the run (in-process daemon and driver) to this file")
 	return cmd

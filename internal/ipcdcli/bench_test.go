@@ -2,6 +2,9 @@ package ipcdcli
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -49,5 +52,57 @@ func TestBenchText(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "throughput: 2 senders") {
 		t.Errorf("no progress on stderr: %q", errOut)
+	}
+}
+
+// The bench runs "ipcd run" as a process of its own (here this test
+// binary, which turns into ipcd in the child), drives it, and reports its
+// throughput, memory, and the CPU time of each process.
+func TestBenchDaemonProcess(t *testing.T) {
+	w := newWorld(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(self, filepath.Join(w.bin, "ipcd")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(envRunAsIPCD, "1")                                 // the child inherits it
+	args := append([]string{}, tinyBench[:len(tinyBench)-1]...) // without --no-daemon-process
+	args = append(args, "--messages", "600", "--no-mcp", "--json", "--dir", w.dir)
+	out, errOut, code := w.run(args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep bench.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	for _, n := range rep.Notes {
+		if strings.Contains(n, "not measured") {
+			t.Fatalf("note: %s", n)
+		}
+	}
+	dp := rep.DaemonProcess
+	if dp == nil || dp.Messages != 600 || dp.PerSecond <= 0 || dp.Latency.N != 600 {
+		t.Fatalf("daemon process throughput = %+v", dp)
+	}
+	if rep.DaemonMemory == nil || rep.DaemonMemory.RSSBytes <= 0 {
+		t.Errorf("daemon memory = %+v", rep.DaemonMemory)
+	}
+	if in := rep.Throughput.CPU; in == nil || in.PerSendUS <= 0 || in.DaemonUS != 0 || in.CeilingPerSecond <= 0 {
+		t.Errorf("in-process CPU = %+v", in)
+	}
+	if runtime.GOOS != "linux" {
+		return // only Linux tells another process's CPU time
+	}
+	c := dp.CPU
+	t.Logf("daemon process: %.0f sends/s, CPU %+v", dp.PerSecond, c)
+	if c == nil || c.DaemonUS <= 0 || c.DriverUS <= 0 || c.PerSendUS != c.DaemonUS+c.DriverUS ||
+		!strings.Contains(c.Covers, "daemon process") {
+		t.Fatalf("daemon process CPU = %+v", c)
+	}
+	if want := float64(runtime.NumCPU()) * 1e6 / c.PerSendUS; c.CeilingPerSecond != want {
+		t.Errorf("ceiling %.0f, want %.0f", c.CeilingPerSecond, want)
 	}
 }

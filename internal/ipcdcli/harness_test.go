@@ -21,10 +21,18 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(envRunAsIPCD) == "1" {
+		// A child process of a test: be ipcd.
+		os.Exit(Main(context.Background(), os.Args[1:], cli.OSEnv()))
+	}
 	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
 		// modernc.org/sqlite keeps a finalizer goroutine for its libc.
 		goleak.IgnoreAnyFunction("modernc.org/libc.(*TLS).Close"))
 }
+
+// envRunAsIPCD makes this test binary, started as a child process, run
+// as ipcd with its arguments.
+const envRunAsIPCD = "IPCD_TEST_RUN_AS_IPCD"
 
 // world is one user's machine for a test: a data dir and a short socket
 // path, a home directory, a fake ipc-mcp beside a fake ipcd path, and a
