@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ipcd/ipcd/internal/cli"
 	"github.com/ipcd/ipcd/internal/client"
 	"github.com/ipcd/ipcd/internal/importer"
+	"github.com/ipcd/ipcd/internal/launcher"
+	"github.com/ipcd/ipcd/internal/paths"
 	"github.com/ipcd/ipcd/pkg/protocol"
 )
 
@@ -35,7 +38,9 @@ Each message carries a key made from its row, so running the import again import
 nothing twice. --dry-run reads everything and prints the report without sending
 (it asks a running daemon for its message size limit, else assumes the default 1 MiB).
 
-The daemon must be running (the import is an admin call, so it needs the secret).`,
+The import is an admin call to the daemon, so it needs the secret. If no daemon is
+running, it starts one ("ipcd run", detached, logging to DATA_DIR/ipcd.log), as
+ipc-mcp does; a dry run starts none.`,
 		Example: `  ipcd import --dry-run
   ipcd import
   ipcd import /backup/old-machine/messages.db --json`,
@@ -53,6 +58,17 @@ The daemon must be running (the import is an admin call, so it needs the secret)
 			opts := importer.Options{Path: path}
 			c := client.New(l.ClientOptions(app.Env.Getenv))
 			defer c.Close()
+			if !dryRun {
+				started, err := launcher.Ensure(ctx, c, launcher.Options{DataDir: l.DataDir, Socket: l.Socket,
+					SecretFile: l.SecretFile, Bin: app.Env.Executable})
+				if err != nil {
+					return fmt.Errorf("import: %w", err)
+				}
+				if started {
+					fmt.Fprintf(cmd.ErrOrStderr(), "No daemon was running; started one (log: %s).\n",
+						filepath.Join(l.DataDir, paths.DaemonLogFile))
+				}
+			}
 			// The daemon's size limit decides what is skipped; a dry run
 			// without a daemon assumes the default limit.
 			st, err := c.Status(ctx)

@@ -8,9 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/ipcd/ipcd/internal/cli"
+	"github.com/ipcd/ipcd/internal/client"
 	"github.com/ipcd/ipcd/internal/importer"
 	"github.com/ipcd/ipcd/pkg/protocol"
 )
@@ -153,8 +156,9 @@ func TestImportErrors(t *testing.T) {
 		t.Errorf("no database: exit %d %s", code, errOut)
 	}
 	legacyDB(t, w.home)
+	// No daemon, and no ipcd binary to start one with.
 	_, errOut, code = w.run("import")
-	if code != cli.ExitFailure || !strings.Contains(errOut, "not running") {
+	if code != cli.ExitFailure || !strings.Contains(errOut, "start the daemon") {
 		t.Errorf("daemon down: exit %d %s", code, errOut)
 	}
 	notDB := filepath.Join(w.dir, "notes.txt")
@@ -162,6 +166,70 @@ func TestImportErrors(t *testing.T) {
 	_, errOut, code = w.run("import", "--dry-run", notDB)
 	if code != cli.ExitFailure || !strings.Contains(errOut, "not a database of the earlier Python tool") {
 		t.Errorf("not a database: exit %d %s", code, errOut)
+	}
+}
+
+// With no daemon running, the import starts one (this test binary, turned
+// into "ipcd run" in the child) and imports into it; a dry run starts none.
+func TestImportStartsTheDaemon(t *testing.T) {
+	w := newWorld(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(self, filepath.Join(w.bin, "ipcd")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(envRunAsIPCD, "1") // the started daemon inherits it
+	legacyDB(t, w.home)
+
+	if _, errOut, code := w.run("import", "--dry-run"); code != 0 || strings.Contains(errOut, "started") {
+		t.Fatalf("dry run: exit %d: %s", code, errOut)
+	}
+	if _, err := w.client().Health(context.Background()); !client.IsDown(err) {
+		t.Fatalf("after a dry run: health %v, want the daemon down", err)
+	}
+
+	out, errOut, code := w.run("import")
+	t.Cleanup(func() { stopStarted(t, w) })
+	if code != 0 || !strings.Contains(errOut, "No daemon was running; started one") {
+		t.Fatalf("import: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	// Under the default 1 MiB limit bob's large message is imported too.
+	if got := unread(t, w); got["bob"] != bulkRows+3 || got["dave"] != 1 {
+		t.Errorf("unread after the import: %v", got)
+	}
+}
+
+// stopStarted stops a daemon that a command started detached, and waits
+// until it has let go of the data dir.
+func stopStarted(t *testing.T, w *world) {
+	c := w.client()
+	st, err := c.Status(context.Background())
+	if err != nil {
+		t.Errorf("status of the started daemon: %v", err)
+		return
+	}
+	p, err := os.FindProcess(st.PID)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	p.Signal(os.Interrupt)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if _, err := c.Health(context.Background()); client.IsDown(err) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("the started daemon (pid %d) did not stop", st.PID)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Health goes down when the listener closes; the store closes after.
+	for p.Signal(syscall.Signal(0)) == nil && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

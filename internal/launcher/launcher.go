@@ -22,6 +22,12 @@ import (
 type Options struct {
 	DataDir string
 	Socket  string
+	// SecretFile, if set, is passed on as --secret-file: the daemon must
+	// prove the secret the client proves.
+	SecretFile string
+	// Bin, if set, is the ipcd binary to start (ipcd itself starting its
+	// daemon); else Find looks for one.
+	Bin string
 	// Self is the running binary's path; an ipcd beside it is used when
 	// none is on PATH.
 	Self string
@@ -40,9 +46,12 @@ func Ensure(ctx context.Context, c *client.Client, o Options) (bool, error) {
 	if _, err := c.Health(ctx); err == nil || !client.IsDown(err) {
 		return false, err
 	}
-	bin, err := Find(o)
-	if err != nil {
-		return false, err
+	bin := o.Bin
+	if bin == "" {
+		var err error
+		if bin, err = Find(o); err != nil {
+			return false, err
+		}
 	}
 	if err := Start(bin, o); err != nil {
 		return false, err
@@ -104,7 +113,11 @@ func Start(bin string, o Options) error {
 		return fmt.Errorf("start the daemon: open log: %w", err)
 	}
 	defer logf.Close()
-	cmd := exec.Command(bin, "run", "--data-dir", o.DataDir, "--socket", o.Socket)
+	args := []string{"run", "--data-dir", o.DataDir, "--socket", o.Socket}
+	if o.SecretFile != "" {
+		args = append(args, "--secret-file", o.SecretFile)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = detached()
 	cmd.Env = os.Environ()

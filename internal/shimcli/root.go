@@ -87,7 +87,7 @@ func (a *App) Connect(ctx context.Context) (*client.Client, cli.Location, error)
 	if a.NoAutostart {
 		return c, l, nil
 	}
-	_, err = launcher.Ensure(ctx, c, launcher.Options{DataDir: l.DataDir, Socket: l.Socket, Self: a.Env.Executable})
+	_, err = launcher.Ensure(ctx, c, launcher.Options{DataDir: l.DataDir, Socket: l.Socket, SecretFile: l.SecretFile, Self: a.Env.Executable})
 	if err != nil {
 		c.Close()
 		return nil, l, err

@@ -1,0 +1,59 @@
+//go:build !windows
+
+package launcher
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/ipcd/ipcd/internal/client"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// Ensure starts the binary it is given with the client's data dir, socket
+// and secret file, and reports a daemon that never answers with its log.
+func TestEnsureStartsBinWithLocation(t *testing.T) {
+	dir := t.TempDir()
+	sockDir, err := os.MkdirTemp("/tmp", "ipl-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	argsFile := filepath.Join(dir, "args")
+	// A stand-in "ipcd" that records how it was started and serves nothing.
+	bin := filepath.Join(dir, "fake-ipcd")
+	script := "#!/bin/sh\necho \"$@\" > " + argsFile + ".tmp && mv " + argsFile + ".tmp " + argsFile + "\n"
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{DataDir: filepath.Join(dir, "data"), Socket: filepath.Join(sockDir, "s"),
+		SecretFile: filepath.Join(dir, "my secret"), Bin: bin, Wait: 300 * time.Millisecond,
+		LookPath: func(string) (string, error) { t.Fatal("Bin was given; nothing should be looked up"); return "", nil }}
+	c := client.New(client.Options{Socket: o.Socket})
+	defer c.Close()
+
+	started, err := Ensure(context.Background(), c, o)
+	if !started || err == nil || !strings.Contains(err.Error(), filepath.Join(o.DataDir, "ipcd.log")) {
+		t.Fatalf("Ensure = %v, %v; want started, and an error naming the log", started, err)
+	}
+	var got []byte
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if got, err = os.ReadFile(argsFile); err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	want := "run --data-dir " + o.DataDir + " --socket " + o.Socket + " --secret-file " + o.SecretFile + "\n"
+	if string(got) != want {
+		t.Errorf("started with %q, want %q", got, want)
+	}
+}
