@@ -76,8 +76,24 @@ func New(o Options) *Client {
 	return c
 }
 
-// Close drops idle connections.
-func (c *Client) Close() { c.tr.CloseIdleConnections() }
+// Close ends the client's admin session, if it made one (each operator
+// command makes its own, so none is left to idle out in the daemon), and
+// drops idle connections. Identity sessions are kept: their tokens are
+// saved for the next run.
+func (c *Client) Close() {
+	c.mu.Lock()
+	admin := c.admin != ""
+	c.mu.Unlock()
+	if admin {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = c.do(ctx, "POST", "/v1/auth/logout", asAdmin, struct{}{}, nil)
+		cancel()
+		c.mu.Lock()
+		c.admin = ""
+		c.mu.Unlock()
+	}
+	c.tr.CloseIdleConnections()
+}
 
 // Name is the name the client acts as, or "".
 func (c *Client) Name() string {

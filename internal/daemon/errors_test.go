@@ -152,6 +152,8 @@ func TestEachBadInputHasItsCode(t *testing.T) {
 		{name: "identity token on admin endpoint", method: "GET", path: "/v1/admin/status", headers: auth, want: protocol.CodeAdminRequired},
 		{name: "origin header", method: "GET", path: "/v1/health", headers: map[string]string{"Origin": "http://evil.example"}, want: protocol.CodeOriginForbidden},
 		{name: "browser fetch", method: "GET", path: "/v1/health", headers: map[string]string{"Sec-Fetch-Mode": "cors"}, want: protocol.CodeOriginForbidden},
+		{name: "origin header, wrong method", method: "GET", path: "/v1/send", headers: map[string]string{"Origin": "http://evil.example"}, want: protocol.CodeOriginForbidden},
+		{name: "origin header, unknown endpoint", method: "GET", path: "/v1/nothing", headers: map[string]string{"Origin": "http://evil.example"}, want: protocol.CodeOriginForbidden},
 		{name: "malformed json", method: "POST", path: "/v1/send", body: `{"to": "bob", `, headers: auth, want: protocol.CodeMalformedJSON},
 		{name: "trailing data", method: "POST", path: "/v1/send", body: `{"to":"bob","content":"x"} {}`, headers: auth, want: protocol.CodeMalformedJSON},
 		{name: "trailing bytes", method: "POST", path: "/v1/send", body: "{\"to\":\"bob\",\"content\":\"x\"}\n x", headers: auth, want: protocol.CodeMalformedJSON},
@@ -168,6 +170,9 @@ func TestEachBadInputHasItsCode(t *testing.T) {
 		{name: "bad limit", method: "POST", path: "/v1/check", body: `{"limit":5000}`, headers: auth, want: protocol.CodeInvalidArgument},
 		{name: "bad wait timeout", method: "POST", path: "/v1/wait", body: `{"timeout_ms":-1}`, headers: auth, want: protocol.CodeInvalidArgument},
 		{name: "bad message id", method: "GET", path: "/v1/messages/abc", headers: auth, want: protocol.CodeInvalidArgument},
+		{name: "message id 0", method: "GET", path: "/v1/messages/0", headers: auth, want: protocol.CodeInvalidArgument},
+		{name: "bad wait limit", method: "POST", path: "/v1/wait", body: `{"limit":-1}`, headers: auth, want: protocol.CodeInvalidArgument},
+		{name: "bad auto-check limit, nothing due", method: "POST", path: "/v1/autocheck/run", body: `{"limit":1001}`, headers: auth, want: protocol.CodeInvalidArgument},
 		{name: "unknown endpoint", method: "GET", path: "/v1/nothing", want: protocol.CodeNotFound},
 		{name: "wrong method", method: "GET", path: "/v1/send", headers: auth, want: protocol.CodeMethodNotAllowed},
 		{name: "auto-check interval", method: "POST", path: "/v1/autocheck", body: `{"enabled":true,"interval_minutes":0.5}`, headers: auth, want: protocol.CodeInvalidArgument},
@@ -205,6 +210,21 @@ func TestEachBadInputHasItsCode(t *testing.T) {
 		td.clock.Advance(time.Second)
 		if resp := r.call(t, "POST", "/v1/send", `{"to":"carol","content":"m"}`, auth); resp.err != nil {
 			t.Fatalf("after a second: %v", resp.err)
+		}
+	})
+
+	// A request refused for its limit acknowledges nothing (the check
+	// below still finds both messages).
+	t.Run("refused checks acknowledge nothing", func(t *testing.T) {
+		bob := map[string]string{"Authorization": "Bearer " + bobTok}
+		for path, body := range map[string]string{
+			"/v1/check":         `{"ack":1000000,"limit":5000}`,
+			"/v1/wait":          `{"ack":1000000,"limit":5000}`,
+			"/v1/autocheck/run": `{"ack":1000000,"limit":5000,"force":true}`,
+		} {
+			if resp := r.call(t, "POST", path, body, bob); resp.err == nil || resp.err.Code != protocol.CodeInvalidArgument {
+				t.Errorf("%s: got %d %s, want invalid_argument", path, resp.status, resp.body)
+			}
 		}
 	})
 

@@ -20,9 +20,10 @@ import (
 type access int
 
 const (
-	public   access = iota // anyone on the socket (health, the handshake)
-	identity               // a session acting as a name
-	admin                  // an admin session (ipcd status, watch, backup, import)
+	public     access = iota // anyone on the socket (health, the handshake)
+	identity                 // a session acting as a name
+	admin                    // an admin session (ipcd status, watch, backup, import)
+	anySession               // either kind (logout)
 )
 
 // call is what a handler knows about its caller.
@@ -49,7 +50,7 @@ func (d *Daemon) routes() http.Handler {
 		{"POST", "/v1/auth/challenge", public, d.handleChallenge},
 		{"POST", "/v1/auth/register", public, d.handleRegister},
 		{"POST", "/v1/auth/admin", public, d.handleAdminAuth},
-		{"POST", "/v1/auth/logout", identity, d.handleLogout},
+		{"POST", "/v1/auth/logout", anySession, d.handleLogout},
 		{"GET", "/v1/whoami", identity, d.handleWhoami},
 		{"POST", "/v1/send", identity, d.handleSend},
 		{"POST", "/v1/broadcast", identity, d.handleBroadcast},
@@ -93,14 +94,16 @@ func (d *Daemon) routes() http.Handler {
 		})
 	}
 	notFound := func(w http.ResponseWriter, r *http.Request) {
-		if err := d.guard(r); err != nil {
-			d.writeError(w, err)
-			return
-		}
 		d.writeError(w, protocol.Errorf(protocol.CodeNotFound, "no endpoint %s %s; see docs/protocol.md", r.Method, r.URL.Path))
 	}
 	mux.HandleFunc("/", notFound)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Browsers and other users are refused before routing: they learn
+		// nothing of the API, not even which methods a path takes.
+		if err := d.guard(r); err != nil {
+			d.writeError(w, err)
+			return
+		}
 		// The mux would answer a path with "." or ".." segments or
 		// doubled slashes with an HTML redirect; the API has one shape.
 		if p := r.URL.Path; p != "" && p != path.Clean(p) {
@@ -111,14 +114,11 @@ func (d *Daemon) routes() http.Handler {
 	})
 }
 
-// wrap applies what every route shares: browser and peer checks, the body
-// bound, authentication, presence, and the one error writer.
+// wrap applies what every route shares: the body bound, authentication,
+// presence, and the one error writer. (The browser and peer checks come
+// before routing.)
 func (d *Daemon) wrap(rt route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := d.guard(r); err != nil {
-			d.writeError(w, err)
-			return
-		}
 		r.Body = http.MaxBytesReader(w, r.Body, d.cfg.maxBody())
 		c := &call{}
 		if rt.access != public {

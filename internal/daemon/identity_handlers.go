@@ -98,6 +98,9 @@ func (d *Daemon) handleAutoCheckRun(w http.ResponseWriter, r *http.Request, c *c
 	if err := decode(r, &req); err != nil {
 		return err
 	}
+	if err := checkLimit(req.CheckRequest); err != nil {
+		return err
+	}
 	due, setting, err := d.store.AutoCheckDue(c.sess.Name, req.Force)
 	if err != nil {
 		return err

@@ -3,9 +3,11 @@ package daemon
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/ipcd/ipcd/internal/paths"
 	"github.com/ipcd/ipcd/pkg/protocol"
@@ -19,7 +21,7 @@ import (
 func (d *Daemon) writeLarge(from, to, content string) (string, error) {
 	dir := filepath.Join(d.cfg.DataDir, paths.LargeDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("create large-message dir: %w", err)
+		return "", largeErr("create large-message dir", err)
 	}
 	rnd := make([]byte, 6)
 	rand.Read(rnd)
@@ -27,23 +29,38 @@ func (d *Daemon) writeLarge(from, to, content string) (string, error) {
 	path := filepath.Join(dir, name)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return "", fmt.Errorf("create large-message file: %w", err)
+		return "", largeErr("create large-message file", err)
 	}
-	if _, err := f.WriteString(content); err != nil {
-		f.Close()
+	if err := fillLarge(f, content); err != nil {
 		os.Remove(path)
-		return "", fmt.Errorf("write large-message file: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(path)
-		return "", fmt.Errorf("write large-message file: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(path)
-		return "", fmt.Errorf("write large-message file: %w", err)
+		return "", err
 	}
 	return path, nil
+}
+
+// fillLarge writes content to f, syncs and closes it.
+func fillLarge(f *os.File, content string) error {
+	_, err := f.WriteString(content)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return largeErr("write large-message file", err)
+	}
+	return nil
+}
+
+// largeErr makes a full disk storage_full, as the store does for its own
+// writes, and wraps anything else for the log.
+func largeErr(what string, err error) error {
+	if errors.Is(err, syscall.ENOSPC) {
+		return protocol.Errorf(protocol.CodeStorageFull,
+			"the disk that holds the data dir is full: the large message's file could not be written; free space there")
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // shape returns m as check and history show it: a large message becomes

@@ -249,6 +249,13 @@ func (d *Daemon) readJSON(name string, req protocol.CheckRequest, after uint64) 
 	return resp, nil
 }
 
+// checkLimit refuses a bad limit before anything is acknowledged: a
+// refused request changes nothing.
+func checkLimit(req protocol.CheckRequest) error {
+	_, err := limit(req.Limit, 100, 1000)
+	return err
+}
+
 func (d *Daemon) ack(name string, req protocol.CheckRequest) error {
 	if req.Ack == 0 || req.Peek {
 		return nil
@@ -261,6 +268,9 @@ func (d *Daemon) ack(name string, req protocol.CheckRequest) error {
 func (d *Daemon) handleCheck(w http.ResponseWriter, r *http.Request, c *call) error {
 	var req protocol.CheckRequest
 	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := checkLimit(req); err != nil {
 		return err
 	}
 	if err := d.ack(c.sess.Name, req); err != nil {
@@ -296,6 +306,9 @@ func (d *Daemon) handleWait(w http.ResponseWriter, r *http.Request, c *call) err
 	}
 	if req.TimeoutMS < 0 || req.TimeoutMS > protocol.MaxWaitMS {
 		return protocol.Errorf(protocol.CodeInvalidArgument, "timeout_ms must be from 0 to %d", protocol.MaxWaitMS)
+	}
+	if err := checkLimit(req.CheckRequest); err != nil {
+		return err
 	}
 	timeout := 30 * time.Second
 	if req.TimeoutMS > 0 {
@@ -362,7 +375,7 @@ func (d *Daemon) handleHistory(w http.ResponseWriter, r *http.Request, c *call) 
 
 func (d *Daemon) handleMessage(w http.ResponseWriter, r *http.Request, c *call) error {
 	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
-	if err != nil {
+	if err != nil || id == 0 {
 		return protocol.Errorf(protocol.CodeInvalidArgument, "the message id must be a positive number")
 	}
 	m, err := d.store.Message(c.sess.Name, id)

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -141,14 +140,18 @@ func isZombie(pid int) bool {
 func (w *world) stopDaemons() {
 	pids := w.daemonsNoSkip()
 	for _, pid := range pids {
-		syscall.Kill(pid, syscall.SIGINT)
+		if p, err := os.FindProcess(pid); err == nil {
+			p.Signal(os.Interrupt)
+		}
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for len(w.daemonsNoSkip()) > 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	for _, pid := range w.daemonsNoSkip() {
-		syscall.Kill(pid, syscall.SIGKILL)
+		if p, err := os.FindProcess(pid); err == nil {
+			p.Kill()
+		}
 	}
 }
 
