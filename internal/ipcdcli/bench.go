@@ -106,7 +106,7 @@ the method and the figures of a reference run.`,
 	f.StringVar(&o.MCP, "mcp", "", "the ipc-mcp binary to time (default: beside ipcd, else on PATH)")
 	f.BoolVar(&o.NoMCP, "no-mcp", false, "skip timing ipc-mcp")
 	f.IntVar(&o.MCPRuns, "mcp-runs", 20, "how many times ipc-mcp is started and timed")
-	f.BoolVar(&o.NoChild, "no-daemon-process", false, "skip the run against a separate `ipcd run` process (its throughput, memory and CPU time)")
+	f.BoolVar(&o.NoChild, "no-daemon-process", false, "skip the run against a separate ipcd run process (its throughput, memory and CPU time)")
 	f.BoolVar(&o.JSON, "json", false, "print every figure as JSON")
 	f.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the run (in-process daemon and driver) to this file")
 	return cmd

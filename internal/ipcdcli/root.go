@@ -90,4 +90,6 @@ func (a *App) fillService() {
 	s.DataDir, s.Socket = l.DataDir, l.Socket
 	s.DataDirSet = a.Loc.DataDir != "" || a.Env.Getenv(paths.EnvDataDir) != ""
 	s.SocketSet = a.Loc.Socket != "" || a.Env.Getenv(paths.EnvSocket) != ""
+	s.SecretFile = l.SecretFile
+	s.SharedSecretInEnv = a.Env.Getenv(paths.EnvSecret) != ""
 }

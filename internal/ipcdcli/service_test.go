@@ -32,7 +32,9 @@ func TestInstallDryRunThroughRoot(t *testing.T) {
 		{goos: "linux", platform: service.PlatformSystemd, env: true,
 			want: []string{"ExecStart=/usr/local/bin/ipcd run --data-dir DATA --socket SOCK"}},
 		{goos: "linux", platform: service.PlatformSystemd,
-			want: []string{"ExecStart=/usr/local/bin/ipcd run\n"}, wantNot: []string{"--data-dir", "--socket"}},
+			want: []string{"ExecStart=/usr/local/bin/ipcd run\n"}, wantNot: []string{"--data-dir", "--socket", "--secret-file", "IPC_SHARED_SECRET"}},
+		{goos: "linux", platform: service.PlatformSystemd, args: []string{"--secret-file", "/srv/keys/ipcd"},
+			want: []string{"ExecStart=/usr/local/bin/ipcd run --secret-file /srv/keys/ipcd\n"}, wantNot: []string{"--data-dir"}},
 		{goos: "darwin", platform: service.PlatformLaunchd, args: []string{"--data-dir", "/Users/ann/ipc"},
 			want: []string{"Would write HOME/Library/LaunchAgents/dev.ipcd.plist:", "<string>--data-dir</string>", "<string>/Users/ann/ipc</string>",
 				"<key>RunAtLoad</key>", "launchctl load HOME/Library/LaunchAgents/dev.ipcd.plist"}, wantNot: []string{"--socket"}},
@@ -78,6 +80,21 @@ func TestInstallDryRunThroughRoot(t *testing.T) {
 				t.Errorf("dry run wrote into home: %v", entries)
 			}
 		})
+	}
+}
+
+// A secret given only in IPC_SHARED_SECRET cannot reach the service;
+// install says so and never prints it.
+func TestInstallDryRunNotesSharedSecret(t *testing.T) {
+	w := newWorld(t)
+	w.goos, w.svc.platform = "linux", service.PlatformSystemd
+	w.env["IPC_SHARED_SECRET"] = "s3cr3t-value"
+	out, errOut, code := w.run("install", "--dry-run")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "IPC_SHARED_SECRET is set here, but the service does not inherit it") || strings.Contains(out, "s3cr3t") {
+		t.Errorf("output:\n%s", out)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -206,7 +207,7 @@ func printIdentities(w io.Writer, ids []protocol.Identity, now time.Time) {
 		}
 		name := id.Name
 		if len(id.ForwardedFrom) > 0 {
-			name += fmt.Sprintf(" (was %v)", id.ForwardedFrom)
+			name += " (was " + strings.Join(id.ForwardedFrom, ", ") + ")"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", name, online, seen, id.Unread, ac)
 	}

@@ -58,12 +58,16 @@ func TestStatusAgainstDaemon(t *testing.T) {
 		t.Errorf("identities: unread %v online %v", unread, online)
 	}
 
+	// A renamed identity shows the name it had.
+	if _, err := w.as("nessa").Rename(context.Background(), "nessa-qa"); err != nil {
+		t.Fatal(err)
+	}
 	out, _, code = w.run("status")
 	if code != cli.ExitOK {
 		t.Fatalf("exit %d", code)
 	}
 	for _, s := range []string{"is running, secure mode", "service   running", "daemon " + protocol.Version + ", ipcd " + protocol.Version + ", ipc-mcp " + protocol.Version,
-		"sent 3, delivered 1", "NAME", "bob", "not registered yet"} {
+		"sent 3, delivered 1", "NAME", "bob", "not registered yet", "nessa-qa (was nessa)"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("status lacks %q:\n%s", s, out)
 		}

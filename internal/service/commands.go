@@ -27,8 +27,10 @@ func NewCmdInstall(opts *Options) *cobra.Command {
 unit on Linux (~/.config/systemd/user/ipcd.service), a launchd LaunchAgent on
 macOS (~/Library/LaunchAgents/dev.ipcd.plist), a Windows service on Windows
 (needs an elevated prompt). The service runs "ipcd run" from this binary's
-absolute path, with --data-dir and --socket only when you chose them. The
-secret stays in its file in the data dir; it is never written into the service.
+absolute path, with --data-dir, --socket and --secret-file only when you chose
+them (by flag or IPC_DATA_DIR, IPC_SOCKET, IPC_SECRET_FILE, which a service does
+not inherit). The secret stays in its file; it is never written into the service,
+so a secret given only in IPC_SHARED_SECRET does not reach it (install says so).
 
 Where no usable service manager exists (a container without systemd, a
 session without a systemd user bus), nothing is installed: run "ipcd run"
@@ -67,8 +69,18 @@ func runInstall(ctx context.Context, o *Options, w io.Writer, dryRun, force bool
 	if err := install(ctx, m, p, force); err != nil {
 		return err
 	}
-	_, err = io.WriteString(w, installedMessage(p))
+	_, err = io.WriteString(w, installedMessage(p)+o.secretNote())
 	return err
+}
+
+// secretNote warns that the service will not see IPC_SHARED_SECRET.
+func (o *Options) secretNote() string {
+	if !o.SharedSecretInEnv {
+		return ""
+	}
+	return "Note: IPC_SHARED_SECRET is set here, but the service does not inherit it: its daemon uses\n" +
+		"its secret file. Clients that set IPC_SHARED_SECRET are refused (bad_proof) unless the value\n" +
+		"is the file's; unset it, or put the value in the file.\n"
 }
 
 // dryRunInstall prints the plan for this OS even where a real install
@@ -83,6 +95,9 @@ func dryRunInstall(ctx context.Context, o *Options, m Manager, w io.Writer) erro
 		return fmt.Errorf("install service: %w", err)
 	}
 	if err := p.WriteDryRun(w); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, o.secretNote()); err != nil {
 		return err
 	}
 	if _, err := m.Detect(ctx); err != nil {

@@ -86,10 +86,13 @@ func TestRenderNeverCarriesTheSecret(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, bad := range []string{"s3cr3t", "IPC_SHARED_SECRET", "Environment"} {
+			for _, bad := range []string{"s3cr3t", "Environment"} {
 				if strings.Contains(out, bad) {
 					t.Errorf("dry run output contains %q:\n%s", bad, out)
 				}
+			}
+			if opts.SecretFile != "" || strings.Contains(out, "IPC_SHARED_SECRET") {
+				t.Errorf("IPC_SHARED_SECRET reached the plan:\n%s", out)
 			}
 		})
 	}
@@ -107,6 +110,8 @@ func TestRenderArguments(t *testing.T) {
 			DataDir: "/srv/ipc", DataDirSet: true}, []string{"run", "--data-dir", "/srv/ipc"}},
 		{"explicit socket", Options{GOOS: "darwin", Executable: "/bin/ipcd", Home: "/h",
 			Socket: "/tmp/s.sock", SocketSet: true}, []string{"run", "--socket", "/tmp/s.sock"}},
+		{"explicit secret file", Options{GOOS: "linux", Executable: "/bin/ipcd", Home: "/h",
+			SecretFile: "/h/keys/ipcd"}, []string{"run", "--secret-file", "/h/keys/ipcd"}},
 		{"windows always pins", Options{GOOS: "windows", Executable: `C:\ipcd.exe`,
 			DataDir: `C:\Users\a\AppData\Local\ipcd`, Socket: `C:\Users\a\AppData\Local\ipcd\ipcd.sock`},
 			[]string{"run", "--data-dir", `C:\Users\a\AppData\Local\ipcd`, "--socket", `C:\Users\a\AppData\Local\ipcd\ipcd.sock`}},
@@ -136,6 +141,8 @@ func TestRenderRejects(t *testing.T) {
 		{"no home", PlatformSystemd, Config{Executable: "/bin/ipcd"}},
 		{"newline in data dir", PlatformSystemd, Config{Executable: "/bin/ipcd", Home: "/h", DataDir: "/a\nExecStartPre=/bin/evil"}},
 		{"unix path on windows", PlatformWindows, Config{Executable: "/usr/bin/ipcd"}},
+		{"newline in secret file", PlatformSystemd, Config{Executable: "/bin/ipcd", Home: "/h", SecretFile: "/k\nExecStartPre=/bin/evil"}},
+		{"relative secret file on windows", PlatformWindows, Config{Executable: `C:\ipcd.exe`, SecretFile: `secret`}},
 		{"relative socket", PlatformWindows, Config{Executable: `C:\ipcd.exe`, Socket: `ipcd.sock`}},
 		{"quote in a systemd executable", PlatformSystemd, Config{Executable: "/home/o'brien/bin/ipcd", Home: "/h"}},
 		{"backslash in a systemd executable", PlatformSystemd, Config{Executable: `/opt/a\b/ipcd`, Home: "/h"}},

@@ -367,3 +367,21 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// IPC_SHARED_SECRET cannot follow the daemon into the service; install
+// and its dry run say so, and never print the value.
+func TestInstallNotesSharedSecret(t *testing.T) {
+	t.Setenv("IPC_SHARED_SECRET", "s3cr3t-value")
+	for _, args := range [][]string{{"--dry-run"}, nil} {
+		fake := newFake(PlatformSystemd)
+		opts, _ := newTestOptions(t, fake)
+		opts.SharedSecretInEnv = true
+		out, err := execute(t, command(t, opts, "install"), args...)
+		if err != nil {
+			t.Fatalf("install %v: %v", args, err)
+		}
+		if !strings.Contains(out, "IPC_SHARED_SECRET is set here, but the service does not inherit it") || strings.Contains(out, "s3cr3t") {
+			t.Errorf("install %v output:\n%s", args, out)
+		}
+	}
+}

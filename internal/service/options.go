@@ -33,6 +33,14 @@ type Options struct {
 	DataDirSet bool
 	Socket     string
 	SocketSet  bool
+	// SecretFile is --secret-file or IPC_SECRET_FILE if the user gave one
+	// (a service manager does not inherit the variable); it is written
+	// into the service so that the daemon proves what its clients prove.
+	SecretFile string
+	// SharedSecretInEnv says IPC_SHARED_SECRET is set where the command
+	// runs. The service cannot be given it (the secret is never written
+	// into a service definition), so install says so.
+	SharedSecretInEnv bool
 	// GOOS selects the platform; empty means runtime.GOOS.
 	GOOS string
 }
@@ -121,8 +129,9 @@ func (o *Options) config(platform Platform, forInstall bool) (Config, error) {
 			cfg.Socket = paths.Socket(os.Getenv, cfg.DataDir)
 		}
 	}
+	cfg.SecretFile = o.SecretFile
 	if native {
-		for _, p := range []*string{&cfg.Executable, &cfg.DataDir, &cfg.Socket} {
+		for _, p := range []*string{&cfg.Executable, &cfg.DataDir, &cfg.Socket, &cfg.SecretFile} {
 			if *p != "" {
 				abs, err := filepath.Abs(*p)
 				if err != nil {

@@ -56,6 +56,9 @@ type Config struct {
 	// Left empty, the daemon finds its defaults the same way clients do.
 	DataDir string
 	Socket  string
+	// SecretFile, when set, is passed as --secret-file: the path of the
+	// secret, never the secret itself.
+	SecretFile string
 }
 
 // Plan is everything an install writes or registers, as Render produced it.
@@ -112,6 +115,9 @@ func arguments(cfg Config) []string {
 	if cfg.Socket != "" {
 		args = append(args, "--socket", cfg.Socket)
 	}
+	if cfg.SecretFile != "" {
+		args = append(args, "--secret-file", cfg.SecretFile)
+	}
 	return args
 }
 
@@ -125,6 +131,7 @@ func validate(platform Platform, cfg Config) error {
 		{"home", cfg.Home, platform != PlatformWindows},
 		{"data dir", cfg.DataDir, false},
 		{"socket", cfg.Socket, false},
+		{"secret file", cfg.SecretFile, false},
 	}
 	for _, f := range fields {
 		switch {

@@ -239,6 +239,25 @@ func (d *jsonDoc) appendElem(a arrRef, val any) error {
 	return nil
 }
 
+// removeMember deletes member i of o, keeping the object's trailing-comma
+// style.
+func (d *jsonDoc) removeMember(o objRef, i int) {
+	ms := o.obj.Members
+	trailing := ms[len(ms)-1].Value.AfterExtra != nil
+	ms = append(ms[:i:i], ms[i+1:]...)
+	o.obj.Members = ms
+	switch {
+	case len(ms) == 0:
+		if !hasComment(o.obj.AfterExtra) {
+			o.obj.AfterExtra = nil
+		}
+	case i == len(ms) && !trailing:
+		ms[len(ms)-1].Value.AfterExtra = nil
+	case i == len(ms) && ms[len(ms)-1].Value.AfterExtra == nil:
+		ms[len(ms)-1].Value.AfterExtra = hujson.Extra{}
+	}
+}
+
 // removeElem deletes element i of a, keeping the array's trailing-comma
 // style.
 func (d *jsonDoc) removeElem(a arrRef, i int) {

@@ -1,6 +1,8 @@
 package setup
 
 import (
+	"strings"
+
 	"github.com/tailscale/hujson"
 )
 
@@ -56,7 +58,11 @@ func readJSONServer(d *jsonDoc, s *serverStyle) (serverState, error) {
 }
 
 // applyJSONServer merges ipcd's entry: it owns type, command, args and
-// env.IPC_NAME; other keys of the entry and other variables in env stay.
+// env.IPC_NAME; other keys of the entry and other variables in env stay,
+// except that an entry that ran another program (the earlier Python
+// tool's "ipc", started in its checkout) loses its "cwd": that directory
+// was the old program's and may be gone, and a client cannot start a
+// server in a directory that does not exist.
 func applyJSONServer(d *jsonDoc, s *serverStyle, e entry) (bool, error) {
 	root := d.rootObj()
 	want := s.jsonEntry(e)
@@ -79,6 +85,16 @@ func applyJSONServer(d *jsonDoc, s *serverStyle, e entry) (bool, error) {
 		return false, err
 	}
 	changed := false
+	if cmd, _ := d.str(ipc, "command"); cmd != "" && !isShim(cmd) {
+		j, err := d.find(ipc, "cwd")
+		if err != nil {
+			return false, err
+		}
+		if j >= 0 {
+			d.removeMember(ipc, j)
+			changed = true
+		}
+	}
 	for _, f := range want {
 		var c bool
 		if f.key == "env" {
@@ -92,6 +108,12 @@ func applyJSONServer(d *jsonDoc, s *serverStyle, e entry) (bool, error) {
 		changed = changed || c
 	}
 	return changed, nil
+}
+
+// isShim says whether command runs an ipc-mcp, wherever it is installed.
+func isShim(command string) bool {
+	base := command[strings.LastIndexAny(command, `/\`)+1:]
+	return base == "ipc-mcp" || strings.EqualFold(base, "ipc-mcp.exe")
 }
 
 // mergeEnv sets the variables of want in ipc's env, leaving the others.

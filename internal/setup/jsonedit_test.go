@@ -141,6 +141,43 @@ func TestJSONServerMerge(t *testing.T) {
   }
 }`,
 	}, {
+		name: "the earlier tool's entry: its working directory goes, other keys stay",
+		in: `{
+  "mcpServers": {
+    "ipc": {
+      "command": "python3",
+      "args": ["src/claude_ipc_server.py"],
+      "cwd": "/path/to/claude-ipc-mcp",
+      "trust": true,
+      "timeout": 30000
+    }
+  }
+}`,
+		e: alice,
+		want: `{
+  "mcpServers": {
+    "ipc": {
+      "command": "/opt/ipcd/ipc-mcp",
+      "args": [],
+      "trust": true,
+      "timeout": 30000,
+      "env": {
+        "IPC_NAME": "alice"
+      }
+    }
+  }
+}`,
+	}, {
+		name: "the earlier tool's entry with cwd last",
+		in:   `{"mcpServers": {"ipc": {"command": "python3", "cwd": "/old"}}}`,
+		e:    entry{command: "/x"},
+		want: `{"mcpServers": {"ipc": {"command": "/x", "args": []}}}`,
+	}, {
+		name: "ipcd's own entry keeps a working directory the user chose",
+		in:   `{"mcpServers": {"ipc": {"command": "C:\\ipcd\\IPC-MCP.EXE", "cwd": "D:\\work"}}}`,
+		e:    entry{command: "/opt/ipcd/ipc-mcp"},
+		want: `{"mcpServers": {"ipc": {"command": "/opt/ipcd/ipc-mcp", "cwd": "D:\\work", "args": []}}}`,
+	}, {
 		name: "existing entry that is not an object is replaced",
 		in:   "{\"mcpServers\": {\"ipc\": \"broken\"}}",
 		e:    entry{command: "/x"},
