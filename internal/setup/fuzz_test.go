@@ -35,6 +35,8 @@ func FuzzJSONMerge(f *testing.F) {
 		`{"mcpServers":{"ipc":{"command":"/old","env":{"A":"b"}}},"hooks":{"Stop":[{"hooks":[{"command":"ipc-mcp hook"}]},{"hooks":[{"command":"ipc-mcp hook"}]}]}}`,
 		"{\"a\": 1 // x\n}",
 		"\uFEFF{\"b\": \"é\"}",
+		"{\n  \"mcpServers\": {\"ipc\": {\"command\": \"python3\", \"cwd\": \"/old\", // old tool\n  \"trust\": true,},},\n}",
+		`{"mcpServers":{"ipc":{"cwd":"/old","command":"uvx"}}}`,
 	} {
 		f.Add(s)
 	}
