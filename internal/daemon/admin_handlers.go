@@ -83,14 +83,23 @@ func (d *Daemon) handleImport(w http.ResponseWriter, r *http.Request, _ *call) e
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	var resp protocol.ImportResponse
-	names := make([]store.ImportName, 0, len(req.Names))
+	// Every name and key is checked before anything is written: a refused
+	// import creates no names and no files.
 	for _, n := range req.Names {
-		names = append(names, store.ImportName{Name: n.Name, LastSeen: n.LastSeen})
+		if err := protocol.ValidateName(n.Name); err != nil {
+			return err
+		}
 	}
-	var err error
-	if resp.NamesCreated, err = d.store.ImportNames(names); err != nil {
-		return err
+	for _, m := range req.Messages {
+		if m.Key == "" {
+			return protocol.Errorf(protocol.CodeInvalidArgument, "an imported message needs a key")
+		}
+		if err := protocol.ValidateName(m.From); err != nil {
+			return err
+		}
+		if err := protocol.ValidateName(m.To); err != nil {
+			return err
+		}
 	}
 	keys := make([]string, 0, len(req.Messages))
 	for _, m := range req.Messages {
@@ -100,23 +109,44 @@ func (d *Daemon) handleImport(w http.ResponseWriter, r *http.Request, _ *call) e
 	if err != nil {
 		return err
 	}
+	for _, m := range req.Messages {
+		if !seen[m.Key] {
+			if err := d.checkContent(m.Content, m.Data); err != nil {
+				return err
+			}
+		}
+	}
+	var resp protocol.ImportResponse
+	names := make([]store.ImportName, 0, len(req.Names))
+	for _, n := range req.Names {
+		names = append(names, store.ImportName{Name: n.Name, LastSeen: n.LastSeen})
+	}
+	if resp.NamesCreated, err = d.store.ImportNames(names); err != nil {
+		return err
+	}
 	msgs := make([]store.ImportMessage, 0, len(req.Messages))
+	var files []string
+	removeFiles := func() {
+		for _, f := range files {
+			os.Remove(f)
+		}
+	}
 	for _, m := range req.Messages {
 		if seen[m.Key] {
 			continue
 		}
-		if err := d.checkContent(m.Content, m.Data); err != nil {
-			return err
-		}
 		im := store.ImportMessage{Key: m.Key, From: m.From, To: m.To, Content: m.Content, SentAt: m.SentAt, Data: m.Data}
 		if len(m.Content) > protocol.LargeMessageBytes {
 			if im.File, err = d.writeLarge(m.From, m.To, m.Content); err != nil {
+				removeFiles()
 				return err
 			}
+			files = append(files, im.File)
 		}
 		msgs = append(msgs, im)
 	}
 	if resp.MessagesImported, err = d.store.ImportMessages(msgs); err != nil {
+		removeFiles()
 		return err
 	}
 	for _, m := range msgs {

@@ -115,6 +115,8 @@ func (d *Daemon) Serve(ctx context.Context, lns ...net.Listener) error {
 		ReadTimeout:       cl.RequestTimeout, // bounds a body that never ends
 		IdleTimeout:       cl.IdleTimeout,
 		MaxHeaderBytes:    16 << 10,
+		// "OPTIONS *" goes to the handler too, and meets the browser check.
+		DisableGeneralOptionsHandler: true,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			return context.WithValue(ctx, peerKey{}, auth.PeerOf(c))
 		},

@@ -1,6 +1,7 @@
 package daemon_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"io"
@@ -253,4 +254,37 @@ func TestAdminEndpoints(t *testing.T) {
 	bad := newClientWithSecret(td, []byte("wrong"))
 	_, err = bad.Status(bg)
 	wantCode(t, err, protocol.CodeBadProof)
+}
+
+// "OPTIONS *" and "GET *" reach the API's one error shape like any other
+// request, after the browser check.
+func TestAsteriskRequests(t *testing.T) {
+	td := startDaemon(t, nil)
+	for _, tc := range []struct {
+		req  string
+		want protocol.Code
+	}{
+		{"OPTIONS * HTTP/1.1\r\nHost: ipcd\r\nOrigin: http://evil.example\r\n\r\n", protocol.CodeOriginForbidden},
+		{"OPTIONS * HTTP/1.1\r\nHost: ipcd\r\n\r\n", protocol.CodeNotFound},
+		{"GET * HTTP/1.1\r\nHost: ipcd\r\n\r\n", protocol.CodeNotFound},
+	} {
+		conn, err := net.Dial("unix", td.socket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(conn, tc.req); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.req, err)
+		}
+		var er protocol.ErrorResponse
+		err = json.NewDecoder(resp.Body).Decode(&er)
+		resp.Body.Close()
+		conn.Close()
+		if err != nil || er.Error == nil || er.Error.Code != tc.want || resp.StatusCode != tc.want.Status() {
+			t.Errorf("%q: HTTP %d, %v %+v; want %s", tc.req, resp.StatusCode, err, er.Error, tc.want)
+		}
+	}
 }

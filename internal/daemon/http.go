@@ -105,8 +105,9 @@ func (d *Daemon) routes() http.Handler {
 			return
 		}
 		// The mux would answer a path with "." or ".." segments or
-		// doubled slashes with an HTML redirect; the API has one shape.
-		if p := r.URL.Path; p != "" && p != path.Clean(p) {
+		// doubled slashes with an HTML redirect, and "*" (OPTIONS *) with
+		// a bare 400; the API has one shape.
+		if p := r.URL.Path; !strings.HasPrefix(p, "/") || p != path.Clean(p) {
 			notFound(w, r)
 			return
 		}

@@ -25,7 +25,7 @@ func (d *Daemon) writeLarge(from, to, content string) (string, error) {
 	}
 	rnd := make([]byte, 6)
 	rand.Read(rnd)
-	name := fmt.Sprintf("%s_%s_%s_%s.md", d.cfg.Clock.Now().UTC().Format("20060102-150405"), from, to, hex.EncodeToString(rnd))
+	name := fmt.Sprintf("%s_%s_%s_%s.md", d.cfg.Clock.Now().UTC().Format("20060102-150405"), fileSafe(from), fileSafe(to), hex.EncodeToString(rnd))
 	path := filepath.Join(dir, name)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -36,6 +36,22 @@ func (d *Daemon) writeLarge(from, to, content string) (string, error) {
 		return "", err
 	}
 	return path, nil
+}
+
+// fileSafe is name as a part of a file name. Callers pass valid names,
+// which it returns unchanged; anything else (a path separator, "..") is
+// made harmless, so that a file can never land outside its folder.
+func fileSafe(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	if len(b) > protocol.MaxNameLength {
+		b = b[:protocol.MaxNameLength]
+	}
+	return string(b)
 }
 
 // fillLarge writes content to f, syncs and closes it.

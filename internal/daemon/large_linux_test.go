@@ -27,3 +27,20 @@ func TestLargeFileOnFullDisk(t *testing.T) {
 		t.Errorf("largeErr(permission) = %v", err)
 	}
 }
+
+// A file name made from names cannot leave its folder, whatever a caller
+// passes; valid names pass unchanged.
+func TestFileSafe(t *testing.T) {
+	for in, want := range map[string]string{
+		"alice":                 "alice",
+		"nessa-qa_2":            "nessa-qa_2",
+		"/../../../escape":      "__________escape",
+		`..\..\x`:               "______x",
+		"":                      "",
+		strings.Repeat("a", 40): strings.Repeat("a", protocol.MaxNameLength),
+	} {
+		if got := fileSafe(in); got != want {
+			t.Errorf("fileSafe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,66 @@
+package daemon_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ipcd/ipcd/internal/paths"
+	"github.com/ipcd/ipcd/pkg/protocol"
+)
+
+// An import is checked whole before anything is written: a name that is
+// no name (a path, say) is refused with its code, creates no identity, and
+// writes no large-message file, inside the data dir or out of it.
+func TestImportRefusedBeforeWriting(t *testing.T) {
+	td := startDaemon(t, nil)
+	c := td.client()
+	large := strings.Repeat("x", protocol.LargeMessageBytes+1)
+	msg := func(key, from, to string) protocol.ImportMessage {
+		return protocol.ImportMessage{Key: key, From: from, To: to, Content: large}
+	}
+	for _, tc := range []struct {
+		name string
+		req  protocol.ImportRequest
+		want protocol.Code
+	}{
+		{"sender is a path", protocol.ImportRequest{Names: []protocol.ImportName{{Name: "early"}},
+			Messages: []protocol.ImportMessage{msg("k1", "/../../../escape", "bob")}}, protocol.CodeInvalidName},
+		{"recipient is a path", protocol.ImportRequest{Names: []protocol.ImportName{{Name: "early"}},
+			Messages: []protocol.ImportMessage{msg("k2", "alice", "../bob")}}, protocol.CodeInvalidName},
+		{"a good message, then a bad one", protocol.ImportRequest{Names: []protocol.ImportName{{Name: "early"}},
+			Messages: []protocol.ImportMessage{msg("k3", "alice", "bob"), msg("k4", "alice", "bad name")}}, protocol.CodeInvalidName},
+		{"no key", protocol.ImportRequest{Messages: []protocol.ImportMessage{msg("", "alice", "bob")}}, protocol.CodeInvalidArgument},
+		{"bad name in the names", protocol.ImportRequest{Names: []protocol.ImportName{{Name: "ok"}, {Name: "a/b"}}}, protocol.CodeInvalidName},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := c.Import(bg, tc.req)
+			wantCode(t, err, tc.want)
+		})
+	}
+	st, err := c.Status(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Identities) != 0 {
+		t.Errorf("refused imports created identities: %+v", st.Identities)
+	}
+	root := filepath.Dir(td.cfg.DataDir)
+	filepath.WalkDir(root, func(p string, e os.DirEntry, err error) error {
+		if err == nil && !e.IsDir() && strings.HasSuffix(p, ".md") {
+			t.Errorf("a refused import left %s", p)
+		}
+		return nil
+	})
+
+	// The same message with good names goes in, its content in a file.
+	resp, err := c.Import(bg, protocol.ImportRequest{Messages: []protocol.ImportMessage{msg("k5", "alice", "bob")}})
+	if err != nil || resp.MessagesImported != 1 {
+		t.Fatalf("import = %+v, %v", resp, err)
+	}
+	files, _ := os.ReadDir(filepath.Join(td.cfg.DataDir, paths.LargeDir))
+	if len(files) != 1 || !strings.Contains(files[0].Name(), "_alice_bob_") {
+		t.Errorf("large-message files: %v", files)
+	}
+}
