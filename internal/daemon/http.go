@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ipcd/ipcd/internal/auth"
 	"github.com/ipcd/ipcd/pkg/protocol"
@@ -274,6 +275,7 @@ func decode(r *http.Request, v any) error {
 func jsonError(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	var synErr *json.SyntaxError
+	var timeErr *time.ParseError
 	switch {
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
@@ -282,6 +284,11 @@ func jsonError(err error) error {
 		return protocol.Errorf(protocol.CodeInvalidArgument, "the field %q must be a JSON %s", typeErr.Field, typeErr.Type)
 	case errors.As(err, &synErr):
 		return protocol.Errorf(protocol.CodeMalformedJSON, "the request body is not valid JSON (at byte %d)", synErr.Offset)
+	case errors.As(err, &timeErr) || strings.HasPrefix(err.Error(), "Time.UnmarshalJSON: "):
+		// A time field (import's sent_at, last_seen) that is no RFC 3339
+		// string: encoding/json passes time's own error on, without the
+		// field's name.
+		return protocol.Errorf(protocol.CodeInvalidArgument, "a time must be an RFC 3339 string, like \"2026-11-26T05:16:27Z\"")
 	default:
 		return protocol.Errorf(protocol.CodeMalformedJSON, "the request body is not valid JSON: %v", err)
 	}
