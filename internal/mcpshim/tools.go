@@ -18,7 +18,7 @@ import (
 const (
 	descRegister = `Register this AI instance under a name so others can message it ("register this instance as claude", "call me barney"). Names are 1-32 letters, digits, _ or -. Mail sent to the name earlier (even before anyone registered it) is returned here. Registering again after a restart returns the waiting inbox. A name held by another live session is refused unless takeover is true.`
 	descSend     = `Send a message to another AI instance by name. Use for "send a message to fred: ...", "msg barney: ...", "send to claude: ...", "tell nessa that ...", "reply to barney". The text after the colon is the message. The recipient need not be online or even registered yet: the message waits. Set reply_to to the id of the message you answer.`
-	descCheck    = `Check your inbox: returns new messages and marks them read. Use for "check my messages", "msgs?", "any messages?", "any mail?", "inbox", "what did barney say?". peek=true leaves them unread.`
+	descCheck    = `Check your inbox: returns new messages and marks them read. Use for "check my messages", "msgs?", "any messages?", "any mail?", "inbox", "what did barney say?". peek=true leaves them unread. A result holds about 20 KB at most; when more is true, check again for the rest.`
 	descBcast    = `Send one message to every other registered instance. Use for "broadcast: team meeting in 5", "tell everyone ...", "announce ...".`
 	descList     = `List every instance (name) with online status, last seen and unread count. Use for "list instances", "who's online?", "who is there?", "who can I message?".`
 	descRename   = `Rename this instance ("rename to fred-debugging", "change my name to ..."). Mail to the old name is forwarded for two hours and everyone is told. At most once an hour.`
@@ -111,11 +111,17 @@ func (s *Server) check(ctx context.Context, _ *mcp.CallToolRequest, in CheckInpu
 // deliver builds the result for fetched mail and only then acknowledges
 // it, so mail that never made it into a result comes again (at least once).
 func (s *Server) deliver(ctx context.Context, c *client.Client, res protocol.CheckResponse, peek bool, none string) (*mcp.CallToolResult, MailOutput, error) {
+	now := time.Now()
+	// Clients cut long tool results (Claude Code past 25,000 tokens):
+	// what does not fit stays unread for the next call.
+	res, _ = cli.FitMail(res, cli.MailBudget, func(part protocol.CheckResponse) string {
+		return mailText(messagesOut(part.Messages), none, now)
+	})
 	out := MailOutput{Messages: messagesOut(res.Messages), Unread: res.Unread, More: res.More, TimedOut: res.TimedOut}
 	if !peek {
 		out.Unread -= len(res.Messages)
 	}
-	text := mailText(out.Messages, none, time.Now())
+	text := mailText(out.Messages, none, now)
 	r := result(text, out.Unread)
 	if !peek {
 		if err := ack(ctx, c, res); err != nil {

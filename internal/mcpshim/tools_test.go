@@ -510,3 +510,41 @@ func TestNameRegistersAtStart(t *testing.T) {
 		return false
 	})
 }
+
+// A check never hands the client more than it keeps (Claude Code drops a
+// tool result past 25,000 tokens): what does not fit stays unread and
+// comes with the next check, in order, none lost.
+func TestCheckStaysWithinBudget(t *testing.T) {
+	td := startDaemon(t)
+	sh := td.shim(shimOpts{name: "alice"})
+	bob := td.as("bob")
+	sh.ok(t, "check", map[string]any{}, nil) // alice is registered
+	for _, c := range "abcde" {
+		if _, err := bob.Send(bg, protocol.SendRequest{To: "alice", Content: strings.Repeat(string(c), 8000)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for round := 0; len(got) < 5; round++ {
+		if round == 5 {
+			t.Fatalf("after 5 checks only %d messages came", len(got))
+		}
+		var mail mcpshim.MailOutput
+		txt := sh.ok(t, "check", map[string]any{}, &mail)
+		if len(txt) > 20000 {
+			t.Fatalf("check %d: %d bytes of text", round, len(txt))
+		}
+		if len(mail.Messages) == 0 || len(mail.Messages) > 2 {
+			t.Fatalf("check %d: %d messages", round, len(mail.Messages))
+		}
+		if left := 5 - len(got) - len(mail.Messages); mail.Unread != left || mail.More != (left > 0) {
+			t.Fatalf("check %d: unread %d more %v, want %d left", round, mail.Unread, mail.More, left)
+		}
+		for _, m := range mail.Messages {
+			got = append(got, m.Content[:1])
+		}
+	}
+	if diff := cmp.Diff([]string{"a", "b", "c", "d", "e"}, got); diff != "" {
+		t.Errorf("order (-want +got):\n%s", diff)
+	}
+}

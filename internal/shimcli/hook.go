@@ -92,46 +92,55 @@ event as JSON on stdin and prints the client's hook JSON on stdout:
                                 read it (once per stop: never when stop_hook_active is set)
 
 It acts as --as NAME (or $IPC_NAME) only, never as the name registered last. When nothing
-is due it prints nothing. It never fails the client: it exits 0 even when the daemon is
-down (it does not start one) or the input is not understood, with a note on stderr.`,
+is due it prints {}. It never fails the client: it exits 0 even when the daemon is down
+(it does not start one) or the input is not understood, with a note on stderr and {} on
+stdout. What it hands over stays under 9,000 bytes (Claude Code keeps 10,000 characters
+of a hook's text); mail that does not fit stays unread for the next turn.`,
 		Example: `  echo '{"hook_event_name":"UserPromptSubmit"}' | ipc-mcp hook --as alice`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := runHook(cmd, app); err != nil {
+			wrote, err := runHook(cmd, app)
+			if err != nil {
 				fmt.Fprintf(cmd.ErrOrStderr(), "ipc-mcp hook: %s\n", cli.Describe(err))
+			}
+			if !wrote {
+				// An empty answer as JSON: Gemini CLI shows a hook's stderr
+				// in the conversation when its stdout is empty.
+				fmt.Fprintln(cmd.OutOrStdout(), "{}")
 			}
 			return nil
 		},
 	}
 }
 
-// runHook does the work; its error is only ever a note on stderr.
-func runHook(cmd *cobra.Command, app *App) error {
+// runHook does the work and says whether it wrote the client an answer;
+// its error is only ever a note on stderr.
+func runHook(cmd *cobra.Command, app *App) (bool, error) {
 	data, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), maxHookInput))
 	if err != nil {
-		return fmt.Errorf("read hook event: %w", err)
+		return false, fmt.Errorf("read hook event: %w", err)
 	}
 	in, err := parseHookInput(data)
 	if err != nil {
-		return err
+		return false, err
 	}
 	ev, ok := hookEvents[in.HookEventName]
 	if !ok || (ev.moment == momentStop && in.StopHookActive) {
-		return nil
+		return false, nil
 	}
 	name := app.As
 	if name == "" {
 		name = app.Env.Getenv(paths.EnvName)
 	}
 	if name == "" {
-		return nil // whose mail? not the last registered name's: it may be another AI's
+		return false, nil // whose mail? not the last registered name's: it may be another AI's
 	}
 	if err := protocol.ValidateName(name); err != nil {
-		return err
+		return false, err
 	}
 	l, err := app.Loc.Resolve(app.Env.Getenv)
 	if err != nil {
-		return err
+		return false, err
 	}
 	ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
 	defer cancel()
@@ -140,20 +149,20 @@ func runHook(cmd *cobra.Command, app *App) error {
 	c.As(name)
 	out, mail, err := decideHook(ctx, c, in.HookEventName, ev.moment, ev.block)
 	if err != nil || out == nil {
-		return err
+		return false, err
 	}
 	enc := json.NewEncoder(cmd.OutOrStdout())
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(out); err != nil {
-		return fmt.Errorf("write hook output: %w", err)
+		return true, fmt.Errorf("write hook output: %w", err)
 	}
 	// Only mail that was written out counts as read.
 	if mail.Through != 0 {
 		if _, err := c.Ack(ctx, mail.Through); err != nil {
-			return err
+			return true, err
 		}
 	}
-	return nil
+	return true, nil
 }
 
 // decideHook asks the daemon whether an auto check is due and builds the
@@ -181,18 +190,40 @@ func decideHook(ctx context.Context, c *client.Client, event string, m moment, b
 		}
 		return nil, none, nil
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "New ipc messages for %s (delivered by auto check; they are now marked read):\n\n", name)
-	if err := printMessages(&b, mail, "", time.Now()); err != nil {
+	now := time.Now()
+	head := fmt.Sprintf("New ipc messages for %s (delivered by auto check; they are now marked read):\n\n", name)
+	const tail = "\nAnswer with the ipc send tool (reply_to = the message's #id) if they need a reply."
+	mail, fits := cli.FitMail(mail, hookBudget-len(head)-len(tail), func(part protocol.CheckResponse) string {
+		var b strings.Builder
+		printMessages(&b, part, "", now)
+		return b.String()
+	})
+	if !fits {
+		// Even the oldest message is too long for the client to keep in
+		// the conversation: leave it unread and point at check.
+		text := fmt.Sprintf("ipc: %s waiting for %s, the next one too long to show here: use the ipc check tool (or: ipc-mcp check --as %s) to read.",
+			plural(run.Unread, "unread message"), name, name)
+		if m == momentStop {
+			return &hookOutput{Decision: block, Reason: "Before you stop: " + text}, none, nil
+		}
+		return withContext(event, text), none, nil
+	}
+	var body strings.Builder
+	if err := printMessages(&body, mail, "", now); err != nil {
 		return nil, none, err
 	}
-	b.WriteString("\nAnswer with the ipc send tool (reply_to = the message's #id) if they need a reply.")
-	text := b.String()
+	text := head + body.String() + tail
 	if m == momentStop {
 		return &hookOutput{Decision: block, Reason: "Before you stop: " + text}, mail, nil
 	}
 	return withContext(event, text), mail, nil
 }
+
+// hookBudget bounds the text the hook hands the client, in bytes. Claude
+// Code keeps at most 10,000 characters of a hook's text in the
+// conversation and puts the rest in a file behind a short preview; mail
+// shown that way would be marked read but not read.
+const hookBudget = 9000
 
 func withContext(event, text string) *hookOutput {
 	return &hookOutput{HookSpecificOutput: &hookSpecific{HookEventName: event, AdditionalContext: text}}

@@ -138,8 +138,8 @@ func TestHookClients(t *testing.T) {
 			quiet := func(what, event string) {
 				t.Helper()
 				out, errOut, code := hd.hook(t, event, "--as", "alice")
-				if out != "" || errOut != "" || code != 0 {
-					t.Fatalf("%s: want silence, got code %d stdout %q stderr %q", what, code, out, errOut)
+				if out != "{}\n" || errOut != "" || code != 0 {
+					t.Fatalf("%s: want {} and nothing else, got code %d stdout %q stderr %q", what, code, out, errOut)
 				}
 			}
 			quiet("nothing waiting at start", ev(tc.start, false))
@@ -227,7 +227,7 @@ func TestHookNeverBreaksTheClient(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Now()
 			out, errOut, code := tc.hd.hook(t, tc.stdin, tc.args...)
-			if code != 0 || out != "" {
+			if code != 0 || out != "{}\n" {
 				t.Fatalf("code %d stdout %q", code, out)
 			}
 			if !strings.Contains(errOut, tc.stderr) || (tc.stderr == "" && errOut != "") {
@@ -242,4 +242,72 @@ func TestHookNeverBreaksTheClient(t *testing.T) {
 	if _, err := os.Stat("/tmp/ipx-none"); err == nil {
 		t.Fatal("the hook created the socket directory")
 	}
+}
+
+// What the hook hands over stays under the budget Claude Code keeps in
+// the conversation; mail that does not fit stays unread for the next turn,
+// and a message too long on its own is announced, not marked read.
+func TestHookBudget(t *testing.T) {
+	hd := startHookDaemon(t)
+	alice := hd.as(t, "alice")
+	bob := hd.as(t, "bob")
+	bg := context.Background()
+	if _, err := alice.SetAutoCheck(bg, protocol.AutoCheckRequest{Enabled: true, IntervalMinutes: 5}); err != nil {
+		t.Fatal(err)
+	}
+	send := func(content string) {
+		t.Helper()
+		if _, err := bob.Send(bg, protocol.SendRequest{To: "alice", Content: content}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prompt := `{"hook_event_name":"UserPromptSubmit","prompt":"hi"}`
+	deliver := func() string {
+		t.Helper()
+		hd.clock.Advance(5 * time.Minute)
+		out, errOut, code := hd.hook(t, prompt, "--as", "alice")
+		if code != 0 || errOut != "" {
+			t.Fatalf("hook: %d %q", code, errOut)
+		}
+		var v hookJSON
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatalf("hook output %q: %v", out, err)
+		}
+		text := v.HookSpecificOutput.AdditionalContext
+		if len(text) > 9000 {
+			t.Fatalf("hook handed over %d bytes", len(text))
+		}
+		return text
+	}
+	for _, c := range "abc" {
+		send(strings.Repeat(string(c), 4000))
+	}
+	first := deliver()
+	if !strings.Contains(first, strings.Repeat("a", 4000)) || !strings.Contains(first, strings.Repeat("b", 4000)) ||
+		strings.Contains(first, "ccc") || !strings.Contains(first, "1 more unread") {
+		t.Fatalf("first delivery: %.300q", first)
+	}
+	if n := unread(t, alice); n != 1 {
+		t.Fatalf("after the first delivery: %d unread, want 1", n)
+	}
+	if second := deliver(); !strings.Contains(second, strings.Repeat("c", 4000)) {
+		t.Fatalf("second delivery: %.300q", second)
+	}
+
+	// 9,500 bytes: under the large-message threshold, so shown whole, and
+	// over the budget on its own.
+	send(strings.Repeat("d", 9500))
+	third := deliver()
+	if !strings.Contains(third, "too long to show here") || strings.Contains(third, "ddd") {
+		t.Fatalf("third delivery: %.300q", third)
+	}
+	if n := unread(t, alice); n != 1 {
+		t.Fatalf("the long message was marked read: %d unread", n)
+	}
+}
+
+type hookJSON struct {
+	HookSpecificOutput struct {
+		AdditionalContext string `json:"additionalContext"`
+	} `json:"hookSpecificOutput"`
 }

@@ -136,7 +136,9 @@ func newCmdCheck(app *App) *cobra.Command {
 		Use:   "check",
 		Short: "Show new messages and mark them read",
 		Long: `Show new messages, oldest first. They count as read only after they were printed,
-so if this command dies first they come again next time. --peek marks nothing read.`,
+so if this command dies first they come again next time. --peek marks nothing read.
+One check prints at most about 20 KB (at least one message), because an AI's shell
+cuts longer output; the rest stays unread and the output says how many more wait.`,
 		Example: `  ipc-mcp check
   ipc-mcp --as nessa check --peek
   ipc-mcp check --json | jq -r '.messages[].content'`,
@@ -203,13 +205,20 @@ milliseconds of a send. With no mail before the timeout it prints that and exits
 // deliver prints fetched mail, then acknowledges it: only mail that was
 // written out counts as read.
 func deliver(cmd *cobra.Command, c *client.Client, o *readOptions, res protocol.CheckResponse, none string) error {
-	out := cmd.OutOrStdout()
-	var err error
-	if o.asJSON {
-		err = cli.PrintJSON(out, res)
-	} else {
-		err = printMessages(out, res, none, time.Now())
+	now := time.Now()
+	render := func(part protocol.CheckResponse) string {
+		var b strings.Builder
+		if o.asJSON {
+			cli.PrintJSON(&b, part)
+		} else {
+			printMessages(&b, part, none, now)
+		}
+		return b.String()
 	}
+	// An AI's shell cuts long output: what does not fit waits for the
+	// next check.
+	res, _ = cli.FitMail(res, cli.MailBudget, render)
+	_, err := io.WriteString(cmd.OutOrStdout(), render(res))
 	if err != nil {
 		return fmt.Errorf("print messages: %w", err)
 	}

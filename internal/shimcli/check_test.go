@@ -1,0 +1,75 @@
+package shimcli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/ipcd/ipcd/internal/cli"
+	"github.com/ipcd/ipcd/internal/shimcli"
+	"github.com/ipcd/ipcd/pkg/protocol"
+)
+
+// `ipc-mcp check` prints at most cli.MailBudget bytes (an AI's shell cuts
+// long output); the rest stays unread and comes with the next check, in
+// order. --json keeps to the same budget.
+func TestCheckStaysWithinBudget(t *testing.T) {
+	for _, asJSON := range []bool{false, true} {
+		hd := startHookDaemon(t)
+		hd.as(t, "alice")
+		bob := hd.as(t, "bob")
+		for _, c := range "abcde" {
+			if _, err := bob.Send(context.Background(), protocol.SendRequest{To: "alice", Content: strings.Repeat(string(c), 8000)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		args := []string{"--as", "alice", "check"}
+		if asJSON {
+			args = append(args, "--json")
+		}
+		var got []string
+		for round := 0; len(got) < 5; round++ {
+			if round == 5 {
+				t.Fatalf("json %v: after 5 checks only %d messages came", asJSON, len(got))
+			}
+			var out, errb bytes.Buffer
+			env := cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
+				Getenv: func(k string) string { return hd.env[k] }}
+			if code := shimcli.Main(context.Background(), args, env); code != 0 {
+				t.Fatalf("check: exit %d: %s", code, errb.String())
+			}
+			if out.Len() > cli.MailBudget {
+				t.Fatalf("json %v, check %d: %d bytes", asJSON, round, out.Len())
+			}
+			n := 0
+			if asJSON {
+				var res protocol.CheckResponse
+				if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+					t.Fatal(err)
+				}
+				for _, m := range res.Messages {
+					got = append(got, m.Content[:1])
+				}
+				n = len(res.Messages)
+			} else {
+				for _, c := range "abcde" {
+					if strings.Contains(out.String(), strings.Repeat(string(c), 8000)) {
+						got = append(got, string(c))
+						n++
+					}
+				}
+				if left := 5 - len(got); left > 0 && !strings.Contains(out.String(), "more unread; check again") {
+					t.Fatalf("check %d does not say that %d more wait", round, left)
+				}
+			}
+			if n == 0 {
+				t.Fatalf("json %v, check %d: no message", asJSON, round)
+			}
+		}
+		if strings.Join(got, "") != "abcde" {
+			t.Errorf("json %v: order %v", asJSON, got)
+		}
+	}
+}
