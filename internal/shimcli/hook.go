@@ -80,7 +80,7 @@ func parseHookInput(data []byte) (hookInput, error) {
 }
 
 func newCmdHook(app *App) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "hook",
 		Short: "Deliver due messages into an AI client's conversation (for Claude Code and Gemini CLI hooks)",
 		Long: `The command an AI client's hook runs (ipc-mcp setup installs it). It reads the hook
@@ -97,7 +97,11 @@ is due it prints {}. It never fails the client: it exits 0 even when the daemon 
 stdout. What it hands over stays under 9,000 bytes (Claude Code keeps 10,000 characters
 of a hook's text); mail that does not fit stays unread for the next turn.`,
 		Example: `  echo '{"hook_event_name":"UserPromptSubmit"}' | ipc-mcp hook --as alice`,
-		Args:    cobra.NoArgs,
+		// A hook that exits 2 blocks the client (Claude Code drops the
+		// prompt, Gemini CLI blocks the turn): a stray argument or flag in
+		// a hand-edited hook line is only a note.
+		Args:               cobra.ArbitraryArgs,
+		FParseErrWhitelist: cobra.FParseErrWhitelist{UnknownFlags: true},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			wrote, err := runHook(cmd, app)
 			if err != nil {
@@ -111,6 +115,12 @@ of a hook's text); mail that does not fit stays unread for the next turn.`,
 			return nil
 		},
 	}
+	cmd.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		fmt.Fprintf(cmd.ErrOrStderr(), "ipc-mcp hook: %v\n", err)
+		fmt.Fprintln(cmd.OutOrStdout(), "{}")
+		return nil
+	})
+	return cmd
 }
 
 // runHook does the work and says whether it wrote the client an answer;

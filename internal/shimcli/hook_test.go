@@ -223,6 +223,12 @@ func TestHookNeverBreaksTheClient(t *testing.T) {
 		{"no name", hd, `{"hook_event_name":"UserPromptSubmit"}`, nil, ""},
 		{"bad name", hd, `{"hook_event_name":"UserPromptSubmit"}`, []string{"--as", "no way"}, "invalid"},
 		{"name held elsewhere", hd, `{"hook_event_name":"SessionStart"}`, []string{"--as", "mallory"}, "name_taken"},
+		// Exit 2 would block the client: a hand-edited hook line with a
+		// stray flag or argument still exits 0.
+		{"unknown flag", hd, `{"hook_event_name":"UserPromptSubmit"}`, []string{"--as", "alice", "--bogus"}, ""},
+		{"stray argument", hd, `{"hook_event_name":"UserPromptSubmit"}`, []string{"--as", "alice", "extra"}, ""},
+		{"bad flag value", hd, `{"hook_event_name":"UserPromptSubmit"}`, []string{"--as", "alice", "--no-autostart=maybe"}, "invalid argument"},
+		{"flag without its value", hd, `{"hook_event_name":"UserPromptSubmit"}`, []string{"--as"}, "needs an argument"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Now()
