@@ -49,8 +49,11 @@ func (s *MemorySessions) Delete(name string) error {
 	return nil
 }
 
-// FileSessions keeps one 0600 file per name in Dir, and the name last
-// registered in Dir/last (the default of --as).
+// FileSessions keeps one 0600 file per name in Dir, and in Dir/last the
+// name a person or shell AI last registered with `ipc-mcp register` (the
+// default of --as). Only that command sets it (SetLast): MCP servers and
+// hooks of other AIs save their tokens here too, and must not switch a
+// shell AI's default name to theirs.
 type FileSessions struct{ Dir string }
 
 func (s FileSessions) path(name string) (string, error) {
@@ -72,13 +75,18 @@ func (s FileSessions) Load(name string) (string, error) {
 	return strings.TrimSpace(string(b)), err
 }
 
-// Save writes the token and records name as the last registered.
+// Save writes the token.
 func (s FileSessions) Save(name, token string) error {
 	p, err := s.path(name)
 	if err != nil {
 		return err
 	}
-	if err := writePrivate(p, token+"\n"); err != nil {
+	return writePrivate(p, token+"\n")
+}
+
+// SetLast records name as the default of --as.
+func (s FileSessions) SetLast(name string) error {
+	if err := protocol.ValidateName(name); err != nil {
 		return err
 	}
 	return writePrivate(filepath.Join(s.Dir, "last"), name+"\n")
@@ -95,7 +103,7 @@ func (s FileSessions) Delete(name string) error {
 	return nil
 }
 
-// Last returns the name registered most recently, or "".
+// Last returns the name SetLast recorded, or "".
 func (s FileSessions) Last() string {
 	b, err := os.ReadFile(filepath.Join(s.Dir, "last"))
 	if err != nil {

@@ -28,8 +28,19 @@ func TestFileSessionsPerNamePrivate(t *testing.T) {
 			t.Errorf("Load(%s) = %q, %v; want %q", name, got, err, want)
 		}
 	}
+	// Saving a token does not make it the default name: only SetLast
+	// (the register command) does.
+	if s.Last() != "" {
+		t.Errorf("Last = %q after saves, want none", s.Last())
+	}
+	if err := s.SetLast("nessa"); err != nil {
+		t.Fatal(err)
+	}
 	if s.Last() != "nessa" {
 		t.Errorf("Last = %q, want nessa", s.Last())
+	}
+	if err := s.SetLast("../x"); err == nil {
+		t.Error("SetLast took an invalid name")
 	}
 	if runtime.GOOS != "windows" {
 		for _, f := range []string{"barney.token", "nessa.token", "last"} {

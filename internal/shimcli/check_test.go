@@ -73,3 +73,43 @@ func TestCheckStaysWithinBudget(t *testing.T) {
 		}
 	}
 }
+
+// A shell AI's default name is the one it registered with `ipc-mcp
+// register`; another AI's MCP server registering its own name (saving its
+// token in the same folder) must not switch it, or the shell AI would
+// read, and mark read, the other AI's mail.
+func TestDefaultNameIsTheRegisteredOne(t *testing.T) {
+	hd := startHookDaemon(t)
+	run := func(args ...string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		env := cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
+			Getenv: func(k string) string { return hd.env[k] }}
+		if code := shimcli.Main(context.Background(), args, env); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errb.String())
+		}
+		return out.String()
+	}
+	run("register", "barney")
+	hd.as(t, "claude") // as claude's MCP server does, tokens in the same folder
+	bob := hd.as(t, "bob")
+	for _, to := range []string{"barney", "claude"} {
+		if _, err := bob.Send(context.Background(), protocol.SendRequest{To: to, Content: "for " + to}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out := run("check"); !strings.Contains(out, "for barney") || strings.Contains(out, "for claude") {
+		t.Fatalf("check without --as: %q, want barney's mail", out)
+	}
+	// A rename of the default name moves the default along.
+	run("rename", "barney2")
+	if out := run("check", "--json"); !strings.Contains(out, `"messages": []`) {
+		t.Fatalf("check after rename: %q", out)
+	}
+	if _, err := bob.Send(context.Background(), protocol.SendRequest{To: "barney2", Content: "to the new name"}); err != nil {
+		t.Fatal(err)
+	}
+	if out := run("check"); !strings.Contains(out, "to the new name") {
+		t.Fatalf("check after rename: %q", out)
+	}
+}

@@ -59,7 +59,7 @@ It starts the daemon if none is running.`,
 		},
 	}
 	app.Loc.Add(root, false)
-	root.PersistentFlags().StringVar(&app.As, "as", "", "act as this name (default $IPC_NAME, else the name registered last)")
+	root.PersistentFlags().StringVar(&app.As, "as", "", "act as this name (default $IPC_NAME, else the name last registered with ipc-mcp register)")
 	root.PersistentFlags().BoolVar(&app.NoAutostart, "no-autostart", false, "do not start the daemon when none is running")
 	root.AddCommand(
 		newCmdRegister(app),
@@ -96,7 +96,7 @@ func (a *App) Connect(ctx context.Context) (*client.Client, cli.Location, error)
 }
 
 // Identity returns a connected client acting as --as, $IPC_NAME, or the
-// name registered last.
+// name last registered with the register command.
 func (a *App) Identity(ctx context.Context) (*client.Client, error) {
 	c, l, err := a.Connect(ctx)
 	if err != nil {

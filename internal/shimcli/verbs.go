@@ -37,7 +37,7 @@ which ends that session. The session is saved, so later commands act as this nam
   ipc-mcp register claude --takeover`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, _, err := app.Connect(cmd.Context())
+			c, l, err := app.Connect(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -45,6 +45,10 @@ which ends that session. The session is saved, so later commands act as this nam
 			res, err := c.Register(cmd.Context(), args[0], takeover)
 			if err != nil {
 				return err
+			}
+			// Later commands without --as act as this name.
+			if err := l.Sessions().SetLast(res.Name); err != nil {
+				return fmt.Errorf("remember the name: %w", err)
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
@@ -323,6 +327,12 @@ one for two hours, and every other identity gets a note about it.`,
 			res, err := c.Rename(cmd.Context(), args[0])
 			if err != nil {
 				return err
+			}
+			// The default name follows a rename of itself.
+			if l, err := app.Loc.Resolve(app.Env.Getenv); err == nil && l.Sessions().Last() == res.OldName {
+				if err := l.Sessions().SetLast(res.Name); err != nil {
+					return fmt.Errorf("remember the name: %w", err)
+				}
 			}
 			if asJSON {
 				return cli.PrintJSON(cmd.OutOrStdout(), res)
