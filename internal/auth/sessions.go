@@ -47,13 +47,17 @@ func (s *Sessions) Idle() time.Duration { return s.idle }
 
 // Create makes a session and returns its token: 256 random bits.
 func (s *Sessions) Create(name string, admin bool) string {
+	now := s.clock.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.createLocked(name, admin, now)
+}
+
+func (s *Sessions) createLocked(name string, admin bool, now time.Time) string {
 	buf := make([]byte, 32)
 	rand.Read(buf)
 	token := TokenPrefix + base64.RawURLEncoding.EncodeToString(buf)
-	now := s.clock.Now()
-	s.mu.Lock()
 	s.byID[sha256.Sum256([]byte(token))] = &Session{Name: name, Admin: admin, Created: now, LastUsed: now}
-	s.mu.Unlock()
 	return token
 }
 
@@ -106,6 +110,38 @@ func (s *Sessions) Holder(name string) (lastUsed time.Time, held bool) {
 		held = true
 	}
 	return lastUsed, held
+}
+
+// Claim makes a session acting as name, in one step with the check for a
+// live holder, so that two registrations at the same moment cannot both
+// get one. A live holder refuses the claim (held, with its last use)
+// unless takeover, which ends the holder's sessions first (tookOver).
+func (s *Sessions) Claim(name string, takeover bool) (token string, tookOver bool, holderLastUsed time.Time, held bool) {
+	now := s.clock.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for h, sess := range s.byID {
+		if sess.Admin || sess.Name != name {
+			continue
+		}
+		if !now.Before(sess.LastUsed.Add(s.idle)) {
+			delete(s.byID, h)
+			continue
+		}
+		if !takeover {
+			if sess.LastUsed.After(holderLastUsed) {
+				holderLastUsed = sess.LastUsed
+			}
+			held = true
+			continue
+		}
+		delete(s.byID, h)
+		tookOver = true
+	}
+	if held {
+		return "", false, holderLastUsed, true
+	}
+	return s.createLocked(name, false, now), tookOver, time.Time{}, false
 }
 
 // RevokeName ends every session acting as name (a takeover) and returns

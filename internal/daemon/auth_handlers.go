@@ -63,36 +63,43 @@ func (d *Daemon) handleRegister(w http.ResponseWriter, r *http.Request, _ *call)
 		return err
 	}
 	// A client that still holds a live token for this name is the holder
-	// coming back (an AI client restarted): it keeps its token.
+	// coming back (an AI client restarted): it keeps its token. A takeover
+	// always makes a new session and ends every other.
 	token := ""
-	if h, ok := strings.CutPrefix(r.Header.Get(protocol.HeaderAuthorization), "Bearer "); ok {
+	if h, ok := strings.CutPrefix(r.Header.Get(protocol.HeaderAuthorization), "Bearer "); ok && !req.Takeover {
 		if s, err := d.sessions.Lookup(h); err == nil && !s.Admin && s.Name == req.Name {
 			token = h
 		}
 	}
-	tookOver := false
-	if token == "" {
+	nameTaken := func(last time.Time) error {
+		ago := d.cfg.Clock.Now().Sub(last).Round(time.Second)
+		return protocol.Errorf(protocol.CodeNameTaken,
+			"%q is in use by another session, last seen %s ago; register with takeover to take it over",
+			req.Name, ago).WithDetail("last_seen", last)
+	}
+	if token == "" && !req.Takeover {
+		// Refuse early, before the synced write of store.Register.
 		if last, held := d.sessions.Holder(req.Name); held {
-			if !req.Takeover {
-				ago := d.cfg.Clock.Now().Sub(last).Round(time.Second)
-				return protocol.Errorf(protocol.CodeNameTaken,
-					"%q is in use by another session, last seen %s ago; register with takeover to take it over",
-					req.Name, ago).WithDetail("last_seen", last)
-			}
-			tookOver = true
+			return nameTaken(last)
 		}
 	}
 	res, err := d.store.Register(req.Name)
 	if err != nil {
 		return err
 	}
+	tookOver := false
+	if token == "" {
+		// The check and the new session in one step: of two registrations
+		// racing for a free name, one gets name_taken.
+		var last time.Time
+		var held bool
+		if token, tookOver, last, held = d.sessions.Claim(req.Name, req.Takeover); held {
+			return nameTaken(last)
+		}
+	}
 	if tookOver {
-		d.sessions.RevokeName(req.Name)
 		d.waiters.notify(req.Name) // its waits end with session_expired
 		d.log.Info("session taken over", "name", req.Name)
-	}
-	if token == "" {
-		token = d.sessions.Create(req.Name, false)
 	}
 	d.presence.touch(req.Name, d.cfg.Clock.Now())
 	d.events.publish(protocol.Event{Time: d.cfg.Clock.Now(), Type: protocol.EventRegister, Name: req.Name})

@@ -346,6 +346,59 @@ func TestNameTakeover(t *testing.T) {
 	}
 }
 
+// Of clients registering one free name at the same moment, exactly one
+// gets it; the others are refused with name_taken, never handed a second
+// live session of the name.
+func TestRegisterRace(t *testing.T) {
+	td := startDaemon(t, nil)
+	for round := range 10 {
+		name := fmt.Sprintf("race%d", round)
+		const n = 8
+		clients := make([]*client.Client, n)
+		for i := range clients {
+			clients[i] = td.client()
+		}
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i, c := range clients {
+			wg.Go(func() { _, errs[i] = c.Register(bg, name, false) })
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			if err == nil {
+				won++
+				continue
+			}
+			wantCode(t, err, protocol.CodeNameTaken)
+		}
+		if won != 1 {
+			t.Fatalf("round %d: %d clients got %q", round, won, name)
+		}
+	}
+}
+
+// A takeover ends the holder's session even when the client taking over
+// presents a live token of the name itself (two AI clients sharing a
+// saved token): it gets a session of its own.
+func TestTakeoverWithSharedToken(t *testing.T) {
+	td := startDaemon(t, nil)
+	shared := &client.MemorySessions{}
+	first := td.clientWith(shared)
+	if _, err := first.Register(bg, "carol", false); err != nil {
+		t.Fatal(err)
+	}
+	second := td.clientWith(shared) // offers the saved token
+	res, err := second.Register(bg, "carol", true)
+	if err != nil || !res.TookOver {
+		t.Fatalf("takeover = %+v, %v; want took_over", res, err)
+	}
+	// The first client's session is gone; registering again it meets the
+	// second's.
+	_, err = first.Check(bg, protocol.CheckRequest{})
+	wantCode(t, err, protocol.CodeNameTaken)
+}
+
 func TestPresence(t *testing.T) {
 	td := startDaemon(t, func(c *daemon.Config) { c.OnlineWindow = time.Minute })
 	a := td.as("a")
