@@ -36,6 +36,10 @@ type Options struct {
 	Sessions SessionStore
 	// Timeout bounds each call but wait and watch (default 60s).
 	Timeout time.Duration
+	// Revive, if set, is called when nothing answers at the socket during
+	// a call: it starts the daemon again (a long-lived MCP server outlives
+	// a daemon that stopped). If it succeeds, the call is made once more.
+	Revive func(ctx context.Context) error
 }
 
 // Client talks to one daemon as at most one name at a time.
@@ -140,6 +144,17 @@ func (c *Client) do(ctx context.Context, method, path string, auth authKind, in,
 }
 
 func (c *Client) doRaw(ctx context.Context, method, path string, auth authKind, in any, read func(io.Reader) error) error {
+	err := c.doRawOnce(ctx, method, path, auth, in, read)
+	if c.opts.Revive == nil || !errors.Is(err, ErrDaemonDown) {
+		return err
+	}
+	if rerr := c.opts.Revive(ctx); rerr != nil {
+		return fmt.Errorf("%w; starting it again failed: %v", err, rerr)
+	}
+	return c.doRawOnce(ctx, method, path, auth, in, read)
+}
+
+func (c *Client) doRawOnce(ctx context.Context, method, path string, auth authKind, in any, read func(io.Reader) error) error {
 	r := request{method: method, path: path, header: make([]string, 0, 3)}
 	if in != nil {
 		// The transport is done with the body when do returns.

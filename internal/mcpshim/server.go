@@ -204,7 +204,7 @@ func toolError(err error) error {
 	case errors.As(err, &pe):
 		return fmt.Errorf("%s (%s)", pe.Message, pe.Code)
 	case errors.Is(err, client.ErrDaemonDown):
-		return fmt.Errorf("%v; it could not be started (see ipcd.log in the data dir, or run: ipcd run)", err)
+		return fmt.Errorf("%v (see ipcd.log in the data dir, or run: ipcd run)", err)
 	}
 	return err
 }

@@ -31,17 +31,24 @@ func (s *Server) wait(ctx context.Context, req *mcp.CallToolRequest, in WaitInpu
 		stop := s.progress(ctx, req, token, timeout)
 		defer stop()
 	}
-	res, err := c.Wait(ctx, protocol.WaitRequest{
-		CheckRequest: protocol.CheckRequest{Full: in.Full},
-		TimeoutMS:    max(timeout.Milliseconds(), 1),
-	})
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, MailOutput{}, ctx.Err()
+	deadline := time.Now().Add(timeout)
+	for {
+		res, err := c.Wait(ctx, protocol.WaitRequest{
+			CheckRequest: protocol.CheckRequest{Full: in.Full},
+			TimeoutMS:    max(time.Until(deadline).Milliseconds(), 1),
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, MailOutput{}, ctx.Err()
+			}
+			return nil, MailOutput{}, toolError(err)
 		}
-		return nil, MailOutput{}, toolError(err)
+		// A daemon that stops answers open waits at once; the wait goes
+		// on (against the daemon started again) until its own deadline.
+		if len(res.Messages) > 0 || time.Until(deadline) <= 0 {
+			return s.deliver(ctx, c, res, false, fmt.Sprintf("No messages within %s.", timeout))
+		}
 	}
-	return s.deliver(ctx, c, res, false, fmt.Sprintf("No messages within %s.", timeout))
 }
 
 // progress reports the seconds waited every ProgressEvery until stopped.

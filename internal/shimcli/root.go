@@ -83,11 +83,21 @@ func (a *App) Connect(ctx context.Context) (*client.Client, cli.Location, error)
 	if err != nil {
 		return nil, l, err
 	}
-	c := client.New(l.ClientOptions(a.Env.Getenv))
+	opts := l.ClientOptions(a.Env.Getenv)
 	if a.NoAutostart {
-		return c, l, nil
+		return client.New(opts), l, nil
 	}
-	_, err = launcher.Ensure(ctx, c, launcher.Options{DataDir: l.DataDir, Socket: l.Socket, SecretFile: l.SecretFile, Self: a.Env.Executable})
+	lo := launcher.Options{DataDir: l.DataDir, Socket: l.Socket, SecretFile: l.SecretFile, Self: a.Env.Executable}
+	// A daemon that stops while this process lives (an MCP server lives as
+	// long as its AI client) is started again at the next call.
+	opts.Revive = func(ctx context.Context) error {
+		hc := client.New(client.Options{Socket: l.Socket})
+		defer hc.Close()
+		_, err := launcher.Ensure(ctx, hc, lo)
+		return err
+	}
+	c := client.New(opts)
+	_, err = launcher.Ensure(ctx, c, lo)
 	if err != nil {
 		c.Close()
 		return nil, l, err
