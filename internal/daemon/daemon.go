@@ -192,6 +192,9 @@ func (d *Daemon) Sweep() {
 				d.log.Warn("remove large-message file", "path", f, "err", err)
 			}
 		}
+		for _, name := range res.Notified {
+			d.waiters.notify(name) // a wait wakes for the expiry note
+		}
 		if n := res.ReadDeleted + res.PendingExpired + res.AliasesEnded; n > 0 {
 			d.log.Info("retention sweep", "read_deleted", res.ReadDeleted, "pending_expired", res.PendingExpired,
 				"names_removed", res.NamesRemoved, "forwarding_ended", res.AliasesEnded)

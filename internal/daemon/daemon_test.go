@@ -443,6 +443,36 @@ func TestRetentionSweep(t *testing.T) {
 	}
 }
 
+// A sender blocked in wait wakes for the note that its mail expired
+// unread, as for any other mail.
+func TestWaitWakesForExpiryNote(t *testing.T) {
+	td := startDaemon(t, nil)
+	a := td.as("a")
+	send(t, a, "ghost", "never read")
+	td.clock.Advance(8 * 24 * time.Hour)
+	got := make(chan protocol.CheckResponse, 1)
+	start := time.Now()
+	go func() {
+		// Were it not woken, it would answer only at its timeout, then
+		// with the note read afresh: the time it took tells them apart.
+		res, err := a.Wait(bg, protocol.WaitRequest{TimeoutMS: 60_000})
+		if err != nil {
+			t.Error(err)
+		}
+		got <- res
+	}()
+	other := td.as("b")
+	waitFor(t, func() bool { return waiting(t, other, "a") })
+	td.d.Sweep()
+	res := <-got
+	if res.TimedOut || len(res.Messages) != 1 || !strings.Contains(res.Messages[0].Content, "expired unread") {
+		t.Fatalf("wait = %+v", res)
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Fatalf("the wait was not woken: it answered after %s", took)
+	}
+}
+
 func TestAutoCheck(t *testing.T) {
 	td := startDaemon(t, nil)
 	a, b := td.as("a"), td.as("b")

@@ -348,7 +348,11 @@ func (d *Daemon) handleWait(w http.ResponseWriter, r *http.Request, c *call) err
 		case <-r.Context().Done():
 			return nil
 		}
-		resp.TimedOut = true
+		// Read once more: the answer says what the inbox holds now.
+		if resp, err = d.readJSON(name, req.CheckRequest, req.After); err != nil {
+			return err
+		}
+		resp.TimedOut = len(resp.Messages) == 0
 		return writeCheck(w, resp)
 	}
 }

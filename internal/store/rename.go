@@ -47,10 +47,11 @@ func (s *Store) Rename(p RenameParams) (RenameResult, error) {
 			return protocol.Errorf(protocol.CodeInvalidArgument, "you are already named %q", me.Name)
 		}
 		if next := me.RenamedAt.Add(p.Cooldown); !me.RenamedAt.IsZero() && now.Before(next) {
-			wait := next.Sub(now).Round(time.Second)
+			// Rounded up: a client that waits as told is never early.
+			wait := next.Sub(now)
 			return protocol.Errorf(protocol.CodeRenameCooldown,
-				"an identity may rename once an hour; you can rename again in %s", wait).
-				WithDetail("retry_after_ms", wait.Milliseconds())
+				"an identity may rename once an hour; you can rename again in %s", (wait+time.Second-1).Truncate(time.Second)).
+				WithDetail("retry_after_ms", (wait + time.Millisecond - 1).Milliseconds())
 		}
 		other, taken, err := resolve(tx, p.NewName, now)
 		if err != nil {

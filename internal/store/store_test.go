@@ -244,10 +244,16 @@ func TestRename(t *testing.T) {
 	// The old name cannot be registered by someone else while it forwards.
 	_, err = s.Register("fred")
 	wantCode(t, err, protocol.CodeNameTaken)
-	// Cooldown holds for an hour.
-	clk.Advance(59 * time.Minute)
+	// Cooldown holds for an hour, and the wait it names is never short:
+	// 400 ms before its end it says 1 s, and at least 400 ms.
+	clk.Advance(time.Hour - 400*time.Millisecond)
 	_, err = s.Rename(RenameParams{Name: "fred-debugging", NewName: "fred2", Cooldown: time.Hour, Forward: 2 * time.Hour})
 	wantCode(t, err, protocol.CodeRenameCooldown)
+	var pe *protocol.Error
+	if errors.As(err, &pe); pe.Details["retry_after_ms"] != int64(400) || !strings.Contains(pe.Message, "in 1s") {
+		t.Fatalf("cooldown: %q, retry_after_ms %v", pe.Message, pe.Details["retry_after_ms"])
+	}
+	clk.Advance(400*time.Millisecond - time.Minute) // back to 59 minutes in
 	// A registered name is not available.
 	clk.Advance(2 * time.Minute)
 	_, err = s.Rename(RenameParams{Name: "fred-debugging", NewName: "claude", Cooldown: time.Hour, Forward: 2 * time.Hour})
@@ -276,7 +282,7 @@ func TestSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := SweepResult{ReadDeleted: 1, PendingExpired: 1, NamesRemoved: 1, AliasesEnded: 1}
+	want := SweepResult{ReadDeleted: 1, PendingExpired: 1, NamesRemoved: 1, AliasesEnded: 1, Notified: []string{"a"}}
 	if diff := cmp.Diff(want, res); diff != "" {
 		t.Fatalf("sweep (-want +got):\n%s", diff)
 	}

@@ -31,7 +31,10 @@ type SweepResult struct {
 	// Files are large-message files of deleted mail, for the caller to
 	// remove once the deletion is on disk.
 	Files []string
-	More  bool
+	// Notified are the names that got a system note (mail they sent
+	// expired unread), for the caller to wake their waits.
+	Notified []string
+	More     bool
 }
 
 // Sweep removes mail past its retention and forwarding that has ended.
@@ -112,8 +115,12 @@ func sweepPending(tx *bolt.Tx, rec identityRecord, now, cutoff time.Time, budget
 		return 0, err
 	}
 	for sender, n := range perSender {
-		if err := noteExpiry(tx, sender, rec.Name, n, now); err != nil {
+		name, err := noteExpiry(tx, sender, rec.Name, n, now)
+		if err != nil {
 			return 0, err
+		}
+		if name != "" {
+			res.Notified = append(res.Notified, name)
 		}
 	}
 	if k, _ := mb.Cursor().First(); k == nil {
@@ -154,20 +161,21 @@ func deleteMessage(tx *bolt.Tx, owner uint64, m stored, res *SweepResult) error 
 	return tx.Bucket(bIndex).Delete(key(m.ID))
 }
 
-// noteExpiry tells a sender that mail it sent expired unread.
-func noteExpiry(tx *bolt.Tx, sender uint64, to string, n int, now time.Time) error {
+// noteExpiry tells a sender that mail it sent expired unread, and returns
+// the sender's name ("" if there was nobody to tell).
+func noteExpiry(tx *bolt.Tx, sender uint64, to string, n int, now time.Time) (string, error) {
 	if sender == 0 {
-		return nil
+		return "", nil
 	}
 	rec, err := loadIdentity(tx, sender)
 	if err != nil {
-		return nil // the sender is gone; nobody to tell
+		return "", nil // the sender is gone; nobody to tell
 	}
 	note := fmt.Sprintf("%d message(s) you sent to %s expired unread: nobody registered that name in time.", n, to)
 	_, err = deliver(tx, rec, stored{Message: protocol.Message{
 		Kind: protocol.KindSystem, From: protocol.SystemName, Content: note, SentAt: now, Size: len(note),
 	}}, nil)
-	return err
+	return rec.Name, err
 }
 
 // endAliases removes old names whose forwarding window has passed.
