@@ -121,9 +121,6 @@ func (d *Daemon) handleImport(w http.ResponseWriter, r *http.Request, _ *call) e
 	for _, n := range req.Names {
 		names = append(names, store.ImportName{Name: n.Name, LastSeen: n.LastSeen})
 	}
-	if resp.NamesCreated, err = d.store.ImportNames(names); err != nil {
-		return err
-	}
 	msgs := make([]store.ImportMessage, 0, len(req.Messages))
 	var files []string
 	removeFiles := func() {
@@ -131,10 +128,12 @@ func (d *Daemon) handleImport(w http.ResponseWriter, r *http.Request, _ *call) e
 			os.Remove(f)
 		}
 	}
+	written := map[string]bool{}
 	for _, m := range req.Messages {
-		if seen[m.Key] {
-			continue
+		if seen[m.Key] || written[m.Key] {
+			continue // imported before, or twice in this request: no file
 		}
+		written[m.Key] = true
 		im := store.ImportMessage{Key: m.Key, From: m.From, To: m.To, Content: m.Content, SentAt: m.SentAt, Data: m.Data}
 		if len(m.Content) > protocol.LargeMessageBytes {
 			if im.File, err = d.writeLarge(m.From, m.To, m.Content); err != nil {
@@ -145,9 +144,15 @@ func (d *Daemon) handleImport(w http.ResponseWriter, r *http.Request, _ *call) e
 		}
 		msgs = append(msgs, im)
 	}
-	if resp.MessagesImported, err = d.store.ImportMessages(msgs); err != nil {
+	// Names and messages in one transaction: a refused import (a full
+	// store, say) creates no names either.
+	var skipped []string
+	if resp.NamesCreated, resp.MessagesImported, skipped, err = d.store.Import(names, msgs); err != nil {
 		removeFiles()
 		return err
+	}
+	for _, f := range skipped {
+		os.Remove(f) // a key another import stored meanwhile
 	}
 	for _, m := range msgs {
 		d.waiters.notify(m.To)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ipcd/ipcd/internal/daemon"
 	"github.com/ipcd/ipcd/internal/paths"
 	"github.com/ipcd/ipcd/pkg/protocol"
 )
@@ -62,5 +63,44 @@ func TestImportRefusedBeforeWriting(t *testing.T) {
 	files, _ := os.ReadDir(filepath.Join(td.cfg.DataDir, paths.LargeDir))
 	if len(files) != 1 || !strings.Contains(files[0].Name(), "_alice_bob_") {
 		t.Errorf("large-message files: %v", files)
+	}
+}
+
+// A key given twice in one import is stored once, with one file; an
+// import refused whole (the store at its size cap) creates no names.
+func TestImportDuplicatesAndRefusal(t *testing.T) {
+	td := startDaemon(t, func(c *daemon.Config) {
+		c.Limits.MaxDBBytes = 1 << 20
+		c.Limits.MaxMessageBytes = 4 << 20
+	})
+	c := td.client()
+	large := strings.Repeat("x", protocol.LargeMessageBytes+1)
+	resp, err := c.Import(bg, protocol.ImportRequest{Messages: []protocol.ImportMessage{
+		{Key: "d1", From: "alice", To: "bob", Content: large},
+		{Key: "d1", From: "alice", To: "bob", Content: large},
+	}})
+	if err != nil || resp.MessagesImported != 1 {
+		t.Fatalf("import = %+v, %v", resp, err)
+	}
+	if files, _ := os.ReadDir(filepath.Join(td.cfg.DataDir, paths.LargeDir)); len(files) != 1 {
+		t.Errorf("%d large-message files for one message", len(files))
+	}
+
+	_, err = c.Import(bg, protocol.ImportRequest{
+		Names:    []protocol.ImportName{{Name: "newbie"}},
+		Messages: []protocol.ImportMessage{{Key: "big", From: "alice", To: "bob", Content: strings.Repeat("y", 2<<20)}},
+	})
+	wantCode(t, err, protocol.CodeStorageFull)
+	st, err := c.Status(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range st.Identities {
+		if id.Name == "newbie" {
+			t.Fatal("a refused import created a name")
+		}
+	}
+	if files, _ := os.ReadDir(filepath.Join(td.cfg.DataDir, paths.LargeDir)); len(files) != 1 {
+		t.Errorf("the refused import left its file: %d files", len(files))
 	}
 }

@@ -30,15 +30,33 @@ type ImportMessage struct {
 // ImportNames registers names that are not known yet and returns how many
 // were new.
 func (s *Store) ImportNames(names []ImportName) (int, error) {
+	created, _, _, err := s.Import(names, nil)
+	return created, err
+}
+
+// Import registers names that are not known yet and delivers messages in
+// order, skipping keys imported before, all in one transaction: a refused
+// import changes nothing. It returns how many names and messages were new,
+// and the files of messages it skipped (a key imported before, or twice in
+// msgs), for the caller to remove. The depth limit does not apply: this is
+// mail the user already had.
+func (s *Store) Import(names []ImportName, msgs []ImportMessage) (created, imported int, skippedFiles []string, err error) {
 	for _, n := range names {
 		if err := protocol.ValidateName(n.Name); err != nil {
-			return 0, err
+			return 0, 0, nil, err
+		}
+	}
+	for _, m := range msgs {
+		if err := protocol.ValidateName(m.To); err != nil {
+			return 0, 0, nil, err
+		}
+		if m.Key == "" {
+			return 0, 0, nil, protocol.Errorf(protocol.CodeInvalidArgument, "an imported message needs a key")
 		}
 	}
 	now := s.clock.Now()
-	var created int
-	err := s.update(func(tx *bolt.Tx) error {
-		created = 0
+	err = s.update(func(tx *bolt.Tx) error {
+		created, imported, skippedFiles = 0, 0, nil
 		for _, n := range names {
 			if _, ok, err := resolve(tx, n.Name, now); err != nil || ok {
 				if err != nil {
@@ -56,63 +74,62 @@ func (s *Store) ImportNames(names []ImportName) (int, error) {
 			}
 			created++
 		}
-		return nil
+		var err error
+		imported, err = importMessages(tx, msgs, now, &skippedFiles)
+		return err
 	})
-	return created, err
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	return created, imported, skippedFiles, nil
 }
 
 // ImportMessages delivers messages in order, skipping keys imported
-// before, and returns how many were new. The depth limit does not apply:
-// this is mail the user already had.
+// before, and returns how many were new.
 func (s *Store) ImportMessages(msgs []ImportMessage) (int, error) {
+	_, imported, _, err := s.Import(nil, msgs)
+	return imported, err
+}
+
+func importMessages(tx *bolt.Tx, msgs []ImportMessage, now time.Time, skippedFiles *[]string) (int, error) {
+	imported := 0
+	seen := tx.Bucket(bImports)
 	for _, m := range msgs {
-		if err := protocol.ValidateName(m.To); err != nil {
+		if seen.Get([]byte(m.Key)) != nil {
+			if m.File != "" {
+				*skippedFiles = append(*skippedFiles, m.File)
+			}
+			continue
+		}
+		r, ok, err := resolve(tx, m.To, now)
+		if err != nil {
 			return 0, err
 		}
-		if m.Key == "" {
-			return 0, protocol.Errorf(protocol.CodeInvalidArgument, "an imported message needs a key")
+		to := r.rec
+		if !ok {
+			if to, err = createIdentity(tx, m.To, false, 0, now); err != nil {
+				return 0, err
+			}
 		}
+		var fromID uint64
+		if f, ok, err := resolve(tx, m.From, now); err != nil {
+			return 0, err
+		} else if ok {
+			fromID = f.rec.ID
+		}
+		out, err := deliver(tx, to, stored{Message: protocol.Message{
+			Kind: protocol.KindMessage, From: m.From, Content: m.Content, SentAt: m.SentAt,
+			Data: m.Data, Size: len(m.Content), File: m.File,
+		}, FromID: fromID}, nil)
+		if err != nil {
+			return 0, err
+		}
+		if err := seen.Put([]byte(m.Key), key(out.ID)); err != nil {
+			return 0, err
+		}
+		imported++
 	}
-	now := s.clock.Now()
-	var imported int
-	err := s.update(func(tx *bolt.Tx) error {
-		imported = 0
-		seen := tx.Bucket(bImports)
-		for _, m := range msgs {
-			if seen.Get([]byte(m.Key)) != nil {
-				continue
-			}
-			r, ok, err := resolve(tx, m.To, now)
-			if err != nil {
-				return err
-			}
-			to := r.rec
-			if !ok {
-				if to, err = createIdentity(tx, m.To, false, 0, now); err != nil {
-					return err
-				}
-			}
-			var fromID uint64
-			if f, ok, err := resolve(tx, m.From, now); err != nil {
-				return err
-			} else if ok {
-				fromID = f.rec.ID
-			}
-			out, err := deliver(tx, to, stored{Message: protocol.Message{
-				Kind: protocol.KindMessage, From: m.From, Content: m.Content, SentAt: m.SentAt,
-				Data: m.Data, Size: len(m.Content), File: m.File,
-			}, FromID: fromID}, nil)
-			if err != nil {
-				return err
-			}
-			if err := seen.Put([]byte(m.Key), key(out.ID)); err != nil {
-				return err
-			}
-			imported++
-		}
-		return nil
-	})
-	return imported, err
+	return imported, nil
 }
 
 // ImportedKeys reports which of keys were imported before.
