@@ -203,6 +203,12 @@ func (t *transport) attempt(ctx context.Context, pc *persistConn, kept bool, r *
 	}
 	writeRequest(pc.bw, r)
 	if err := pc.bw.Flush(); err != nil {
+		// The daemon may have answered and closed before taking the
+		// whole request (a body over its limit gets body_too_large):
+		// that answer is waiting to be read.
+		if a := early(pc, stop, t); a != nil {
+			return a, false, nil
+		}
 		// Nothing was answered, and the daemon takes a request only
 		// whole: whatever part of it went out was not carried out.
 		return fail(err, kept)
@@ -228,6 +234,22 @@ func (t *transport) attempt(ctx context.Context, pc *persistConn, kept bool, r *
 		rd = readerFor(pc.br, length)
 	}
 	return &answer{status: status, body: &body{rd: rd, t: t, pc: pc, stop: stop, keep: keep}}, false, nil
+}
+
+// early reads an answer the daemon sent before it stopped reading the
+// request, if there is one; the connection is not kept after it.
+func early(pc *persistConn, stop func() bool, t *transport) *answer {
+	_ = pc.conn.SetReadDeadline(time.Now().Add(time.Second))
+	status, length, _, err := readHead(pc.br)
+	if err != nil {
+		return nil
+	}
+	_ = pc.conn.SetReadDeadline(time.Time{})
+	rd := readerFor(pc.br, length)
+	if length >= 0 {
+		rd = io.LimitReader(pc.br, length)
+	}
+	return &answer{status: status, body: &body{rd: rd, t: t, pc: pc, stop: stop, keep: false}}
 }
 
 // check refuses a path or header line that would break the request's

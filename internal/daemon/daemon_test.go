@@ -572,3 +572,15 @@ func TestSecondDaemonFailsFast(t *testing.T) {
 		t.Fatalf("listen on a live socket: %v", err)
 	}
 }
+
+// A send whose body is over the daemon's limit gets body_too_large through
+// the client, even though the daemon answers before it has read the whole
+// body and closes the connection; the client works on afterwards.
+func TestOversizedSendThroughClient(t *testing.T) {
+	td := startDaemon(t, func(c *daemon.Config) { c.Limits.MaxMessageBytes = 1000 })
+	a := td.as("a")
+	td.as("b")
+	_, err := a.Send(bg, protocol.SendRequest{To: "b", Content: strings.Repeat("x", 8<<20)})
+	wantCode(t, err, protocol.CodeBodyTooLarge)
+	send(t, a, "b", "and this one goes")
+}
