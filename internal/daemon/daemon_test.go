@@ -584,3 +584,24 @@ func TestOversizedSendThroughClient(t *testing.T) {
 	wantCode(t, err, protocol.CodeBodyTooLarge)
 	send(t, a, "b", "and this one goes")
 }
+
+// A large broadcast writes a file per copy; the copy a full inbox skips
+// leaves no file behind, and every delivered copy keeps its own.
+func TestLargeBroadcastFiles(t *testing.T) {
+	td := startDaemon(t, func(c *daemon.Config) { c.Limits.MaxInbox = 1 })
+	ann := td.as("ann")
+	td.as("bob")
+	td.as("cat")
+	send(t, ann, "bob", "fills bob's inbox")
+	res, err := ann.Broadcast(bg, protocol.BroadcastRequest{Content: pattern(20 << 10)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Deliveries) != 1 || res.Deliveries[0].To != "cat" || len(res.Skipped) != 1 {
+		t.Fatalf("broadcast = %+v", res)
+	}
+	files, _ := os.ReadDir(filepath.Join(td.cfg.DataDir, "large-messages"))
+	if len(files) != 1 || !strings.Contains(files[0].Name(), "_ann_cat_") {
+		t.Fatalf("large-message files: %v", files)
+	}
+}

@@ -113,11 +113,16 @@ func (d *Daemon) handleBroadcast(w http.ResponseWriter, r *http.Request, c *call
 		resp.SentAt = m.SentAt
 		d.waiters.notify(m.To)
 	}
-	for _, s := range skipped {
-		for _, t := range p.Targets {
-			if t.Name == s.To && t.File != "" {
-				os.Remove(t.File)
-			}
+	// A file no delivered copy points at (its target was skipped, or
+	// renamed while the broadcast ran) goes; matching by name would miss
+	// the renamed.
+	used := map[string]bool{}
+	for _, m := range sent {
+		used[m.File] = true
+	}
+	for _, t := range p.Targets {
+		if t.File != "" && !used[t.File] {
+			os.Remove(t.File)
 		}
 	}
 	d.sent.Add(uint64(len(sent)))
