@@ -101,3 +101,14 @@ func SendReceipt(res protocol.SendResponse) string {
 	}
 	return s
 }
+
+// Printable keeps control characters an AI wrote from reaching a terminal
+// as escape sequences: each becomes '?'. Tabs stay.
+func Printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r != '\t' && (r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0)) {
+			return '?'
+		}
+		return r
+	}, s)
+}

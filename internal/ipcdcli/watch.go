@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -79,28 +78,17 @@ func formatEvent(ev protocol.Event) string {
 	at := ev.Time.Local().Format(time.TimeOnly)
 	switch ev.Type {
 	case protocol.EventMessage:
-		return fmt.Sprintf("%s  %s -> %s  %s  (%s)", at, ev.From, ev.To, printable(ev.FirstLine), cli.Bytes(int64(ev.Size)))
+		return fmt.Sprintf("%s  %s -> %s  %s  (%s)", at, ev.From, ev.To, cli.Printable(ev.FirstLine), cli.Bytes(int64(ev.Size)))
 	case protocol.EventBroadcast:
 		copies := "copies"
 		if ev.Count == 1 {
 			copies = "copy"
 		}
-		return fmt.Sprintf("%s  %s -> all (%d %s)  %s  (%s)", at, ev.From, ev.Count, copies, printable(ev.FirstLine), cli.Bytes(int64(ev.Size)))
+		return fmt.Sprintf("%s  %s -> all (%d %s)  %s  (%s)", at, ev.From, ev.Count, copies, cli.Printable(ev.FirstLine), cli.Bytes(int64(ev.Size)))
 	case protocol.EventRegister:
 		return fmt.Sprintf("%s  %s registered", at, ev.Name)
 	case protocol.EventRename:
 		return fmt.Sprintf("%s  %s renamed itself to %s", at, ev.OldName, ev.Name)
 	}
-	return fmt.Sprintf("%s  %s event", at, printable(ev.Type))
-}
-
-// printable keeps control characters an AI wrote from reaching the
-// terminal as escape sequences.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return '?'
-		}
-		return r
-	}, s)
+	return fmt.Sprintf("%s  %s event", at, cli.Printable(ev.Type))
 }

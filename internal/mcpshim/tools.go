@@ -54,8 +54,8 @@ func (s *Server) register(ctx context.Context, _ *mcp.CallToolRequest, in Regist
 	prev := c.Name()
 	res, err := c.Register(ctx, in.Name, in.Takeover)
 	if err != nil {
-		if prev != "" && prev != in.Name {
-			c.As(prev) // a refused name leaves the identity as it was
+		if prev != in.Name {
+			c.As(prev) // a refused name leaves the identity as it was, or none
 		}
 		return nil, out, toolError(err)
 	}

@@ -548,3 +548,17 @@ func TestCheckStaysWithinBudget(t *testing.T) {
 		t.Errorf("order (-want +got):\n%s", diff)
 	}
 }
+
+// A refused register leaves a server with no name as it was: its tools
+// say it is not registered, and it never later acts as the refused name.
+func TestRefusedRegisterLeavesNoName(t *testing.T) {
+	td := startDaemon(t)
+	td.as("held")
+	sh := td.shim(shimOpts{})
+	if msg := sh.fails(t, "register", map[string]any{"name": "held"}); !strings.Contains(msg, "name_taken") {
+		t.Fatalf("register: %q", msg)
+	}
+	if msg := sh.fails(t, "check", map[string]any{}); strings.Contains(msg, "name_taken") || !strings.Contains(msg, "register") {
+		t.Fatalf("check after a refused register: %q", msg)
+	}
+}

@@ -113,3 +113,22 @@ func TestDefaultNameIsTheRegisteredOne(t *testing.T) {
 		t.Fatalf("check after rename: %q", out)
 	}
 }
+
+// The command line's text output never carries a terminal escape an AI
+// wrote: control characters become '?'; --json keeps the content as sent.
+func TestCheckPrintsNoControlCharacters(t *testing.T) {
+	hd := startHookDaemon(t)
+	hd.as(t, "alice")
+	bob := hd.as(t, "bob")
+	if _, err := bob.Send(context.Background(), protocol.SendRequest{To: "alice", Content: "\x1b[2Jcleared\a\tend\r\nnext"}); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	env := cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return hd.env[k] }}
+	if code := shimcli.Main(context.Background(), []string{"--as", "alice", "check", "--peek"}, env); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if s := out.String(); strings.ContainsAny(s, "\x1b\a\r") || !strings.Contains(s, "?[2Jcleared?\tend\n  next") {
+		t.Fatalf("check printed %q", s)
+	}
+}

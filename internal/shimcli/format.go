@@ -25,7 +25,7 @@ func printMessages(w io.Writer, res protocol.CheckResponse, none string, now tim
 		b.WriteString(header(m, now))
 		b.WriteString("\n")
 		for _, line := range strings.Split(strings.TrimRight(m.Content, "\n"), "\n") {
-			b.WriteString("  " + line + "\n")
+			b.WriteString("  " + cli.Printable(strings.TrimSuffix(line, "\r")) + "\n")
 		}
 		if m.Truncated {
 			fmt.Fprintf(&b, "  [... %s in all. Full text: %s (or: ipc-mcp check --full)]\n", cli.Bytes(int64(m.Size)), m.File)
