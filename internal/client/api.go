@@ -35,12 +35,27 @@ func (c *Client) prove(ctx context.Context, label, name string) (nonce, proof st
 // Register makes the client act as name. A token saved for the name is
 // offered first, so an AI client that restarts keeps its session; the
 // daemon refuses a name held by another live session unless takeover.
-func (c *Client) Register(ctx context.Context, name string, takeover bool) (protocol.RegisterResponse, error) {
+func (c *Client) Register(ctx context.Context, name string, takeover bool) (resp protocol.RegisterResponse, err error) {
 	if err := protocol.ValidateName(name); err != nil {
 		return protocol.RegisterResponse{}, err
 	}
 	if c.Name() != name {
 		c.As(name)
+	}
+	if c.opts.Claim != nil {
+		commit, mine := c.opts.Claim(name)
+		defer func() { commit(err == nil) }()
+		if !mine {
+			// Another AI client's MCP server on this machine has the name:
+			// its saved token is not this process's to use.
+			c.mu.Lock()
+			c.token = ""
+			c.mu.Unlock()
+			if !takeover {
+				return resp, protocol.Errorf(protocol.CodeNameTaken,
+					"%q is in use by another AI client's ipc-mcp on this machine; choose another name, or register with takeover to take it over", name)
+			}
+		}
 	}
 	nonce, proof, err := c.prove(ctx, protocol.LabelRegister, name)
 	if err != nil {

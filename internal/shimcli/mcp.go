@@ -28,6 +28,9 @@ func (a *App) serveMCP(cmd *cobra.Command) error {
 		}
 	}
 	logger := slog.New(slog.NewTextHandler(a.Env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// The server is one AI client's: the name it acts as is its own while
+	// it runs, and another client's server on this machine cannot share it.
+	a.claims = &claimer{}
 	srv := mcpshim.New(mcpshim.Options{
 		Name:   name,
 		Logger: logger,

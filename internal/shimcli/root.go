@@ -31,6 +31,9 @@ type App struct {
 	As  string
 	// NoAutostart keeps the client from starting a daemon.
 	NoAutostart bool
+	// claims, set by the MCP server, makes its client claim the names it
+	// registers (see claimer).
+	claims *claimer
 }
 
 // NewRootCmd builds the ipc-mcp command tree.
@@ -84,6 +87,10 @@ func (a *App) Connect(ctx context.Context) (*client.Client, cli.Location, error)
 		return nil, l, err
 	}
 	opts := l.ClientOptions(a.Env.Getenv)
+	if a.claims != nil {
+		a.claims.dir = l.Sessions().Dir
+		opts.Claim = a.claims.claim
+	}
 	if a.NoAutostart {
 		return client.New(opts), l, nil
 	}

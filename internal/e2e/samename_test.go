@@ -1,0 +1,60 @@
+package e2e
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/ipcd/ipcd/internal/mcpshim"
+)
+
+// toolError calls a tool that must fail and returns its sentence.
+func toolError(t *testing.T, cs *mcp.ClientSession, tool string, args map[string]any) string {
+	t.Helper()
+	res, err := cs.CallTool(bg, &mcp.CallToolParams{Name: tool, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s: %v", tool, err)
+	}
+	if !res.IsError {
+		t.Fatalf("%s succeeded; want a tool error", tool)
+	}
+	return res.Content[0].(*mcp.TextContent).Text
+}
+
+// Two AI clients set up with the same IPC_NAME: the second is told the
+// name is in use, and never reads the first one's mail through the token
+// file they share. When the first client ends, a client started again
+// with the name gets it back, session and all.
+func TestSameNameTwice(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	w := newWorld(t)
+	first := w.shim("carol")
+	call(t, first, "list_instances", nil, nil) // registered, daemon up
+	second := w.shim("carol")
+	if msg := toolError(t, second, "check", nil); !strings.Contains(msg, "in use by another AI client") {
+		t.Fatalf("second client's check: %q", msg)
+	}
+
+	bob := w.shim("bob")
+	call(t, bob, "send", map[string]any{"to": "carol", "message": "for the first carol"}, nil)
+	toolError(t, second, "check", nil)
+	var mail mcpshim.MailOutput
+	call(t, first, "check", nil, &mail)
+	if got := contents(mail.Messages); !slices.Equal(got, []string{"for the first carol"}) {
+		t.Fatalf("first client's check: %v", got)
+	}
+
+	// The first client ends; the name's lock goes with its process.
+	first.Close()
+	second.Close()
+	again := w.shim("carol")
+	call(t, bob, "send", map[string]any{"to": "carol", "message": "for carol again"}, nil)
+	call(t, again, "check", nil, &mail)
+	if got := contents(mail.Messages); !slices.Equal(got, []string{"for carol again"}) {
+		t.Fatalf("after a restart: %v", got)
+	}
+}
