@@ -124,19 +124,42 @@ func (s *Server) watchInbox(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	var after uint64
-	if res, err := c.Check(ctx, protocol.CheckRequest{Peek: true, Limit: 1000}); err == nil {
-		after = res.Through
+	// seen is what is already announced: the inbox's cursor of the name
+	// the server acts as, read again whenever that name changes.
+	seen := func() uint64 {
+		if res, err := c.Check(ctx, protocol.CheckRequest{Peek: true, Limit: 1000}); err == nil {
+			return res.Through
+		}
+		return 0
 	}
+	changes := s.nameChanges()
+	after := seen()
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		res, err := c.Wait(ctx, protocol.WaitRequest{
+		wctx, cancel := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-changes:
+				cancel() // the wait in flight is the old name's
+			case <-wctx.Done():
+			}
+		}()
+		res, err := c.Wait(wctx, protocol.WaitRequest{
 			CheckRequest: protocol.CheckRequest{Peek: true, Limit: 100},
 			TimeoutMS:    protocol.MaxWaitMS,
 			After:        after,
 		})
+		cancel()
 		if ctx.Err() != nil {
 			return
+		}
+		select {
+		case <-changes:
+			// Another name: its own inbox, its own cursor.
+			changes = s.nameChanges()
+			after = seen()
+			continue
+		default:
 		}
 		if err != nil {
 			s.log.Debug("inbox watch", "err", err)

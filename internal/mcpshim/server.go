@@ -50,6 +50,10 @@ type Server struct {
 	// named is closed the first time this server acts as a name.
 	named     chan struct{}
 	namedOnce sync.Once
+	// renamed is closed, and replaced, each time the register tool moves
+	// the server to another name: the inbox watcher starts over.
+	renameMu sync.Mutex
+	renamed  chan struct{}
 
 	inbox inboxWatch
 
@@ -148,6 +152,26 @@ func (s *Server) registerAtStart(ctx context.Context) {
 }
 
 func (s *Server) markNamed() { s.namedOnce.Do(func() { close(s.named) }) }
+
+// nameChanges returns a channel closed at the next change of name.
+func (s *Server) nameChanges() <-chan struct{} {
+	s.renameMu.Lock()
+	defer s.renameMu.Unlock()
+	if s.renamed == nil {
+		s.renamed = make(chan struct{})
+	}
+	return s.renamed
+}
+
+// nameChanged tells the inbox watcher that the server acts as another name.
+func (s *Server) nameChanged() {
+	s.renameMu.Lock()
+	defer s.renameMu.Unlock()
+	if s.renamed != nil {
+		close(s.renamed)
+	}
+	s.renamed = make(chan struct{})
+}
 
 // conn returns the daemon client, connecting (and starting the daemon)
 // on first use; a failed attempt is tried again on the next call.

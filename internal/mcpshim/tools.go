@@ -60,6 +60,9 @@ func (s *Server) register(ctx context.Context, _ *mcp.CallToolRequest, in Regist
 		return nil, out, toolError(err)
 	}
 	s.markNamed()
+	if prev != res.Name {
+		s.nameChanged()
+	}
 	out = RegisterOutput{Name: res.Name, TookOver: res.TookOver, Messages: []Message{}}
 	var text strings.Builder
 	fmt.Fprintf(&text, "Registered as %s.", res.Name)

@@ -562,3 +562,30 @@ func TestRefusedRegisterLeavesNoName(t *testing.T) {
 		t.Fatalf("check after a refused register: %q", msg)
 	}
 }
+
+// A subscriber whose server moves to another name (the register tool)
+// hears of that name's new mail, though the old name had read more.
+func TestInboxSubscriptionFollowsTheName(t *testing.T) {
+	td := startDaemon(t)
+	sh := td.shim(shimOpts{name: "abe"})
+	bob := td.as("bob")
+	for range 6 {
+		send(t, bob, "abe", "for abe")
+	}
+	sh.ok(t, "check", map[string]any{}, nil) // abe's cursor is at 6
+	if err := sh.cs.Subscribe(bg, &mcp.SubscribeParams{URI: mcpshim.InboxURI}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, func() bool { return waiting(t, bob, "abe") })
+	sh.ok(t, "register", map[string]any{"name": "abe2"}, nil)
+	waitUntil(t, func() bool { return waiting(t, bob, "abe2") })
+	send(t, bob, "abe2", "for abe2")
+	select {
+	case uri := <-sh.updates:
+		if uri != mcpshim.InboxURI {
+			t.Fatalf("updated %q", uri)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no resources/updated notification for the new name's mail")
+	}
+}
