@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/ipcd/ipcd/pkg/protocol"
@@ -45,11 +46,11 @@ func (s *Server) addInbox() {
 func (s *Server) readInbox(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
 	c, err := s.me(ctx)
 	if err != nil {
-		return nil, toolError(err)
+		return nil, rpcError(jsonrpc.CodeInternalError, toolError(err))
 	}
 	res, err := c.Check(ctx, protocol.CheckRequest{Peek: true})
 	if err != nil {
-		return nil, toolError(err)
+		return nil, rpcError(jsonrpc.CodeInternalError, toolError(err))
 	}
 	body, err := json.MarshalIndent(InboxContents{Name: c.Name(), Unread: res.Unread, Messages: messagesOut(res.Messages)}, "", "  ")
 	if err != nil {
@@ -60,7 +61,7 @@ func (s *Server) readInbox(ctx context.Context, req *mcp.ReadResourceRequest) (*
 
 func (s *Server) subscribe(_ context.Context, req *mcp.SubscribeRequest) error {
 	if req.Params.URI != InboxURI {
-		return fmt.Errorf("no resource %q to subscribe to; there is only %s", req.Params.URI, InboxURI)
+		return rpcError(jsonrpc.CodeInvalidParams, fmt.Errorf("no resource %q to subscribe to; there is only %s", req.Params.URI, InboxURI))
 	}
 	w := &s.inbox
 	w.mu.Lock()
@@ -110,6 +111,12 @@ func (w *inboxWatch) stopAll() {
 		cancel()
 		<-done
 	}
+}
+
+// rpcError gives a resource request's failure a JSON-RPC error code
+// (a plain error would go out with code 0).
+func rpcError(code int64, err error) error {
+	return &jsonrpc.Error{Code: code, Message: err.Error()}
 }
 
 // watchInbox peeks at the inbox with long daemon waits, each returning

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/ipcd/ipcd/internal/client"
@@ -587,5 +588,22 @@ func TestInboxSubscriptionFollowsTheName(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("no resources/updated notification for the new name's mail")
+	}
+}
+
+// Resource requests fail with JSON-RPC error codes, not code 0. (Under
+// the protocol versions that subscribe with resources/subscribe: newer
+// ones listen in the background.)
+func TestResourceErrorCodes(t *testing.T) {
+	td := startDaemon(t)
+	sh := td.shim(shimOpts{version: "2025-06-18"})
+	err := sh.cs.Subscribe(bg, &mcp.SubscribeParams{URI: "ipc://elsewhere"})
+	var we *jsonrpc.Error
+	if !errors.As(err, &we) || we.Code != jsonrpc.CodeInvalidParams {
+		t.Fatalf("subscribe to another URI: %v", err)
+	}
+	_, err = sh.cs.ReadResource(bg, &mcp.ReadResourceParams{URI: mcpshim.InboxURI})
+	if !errors.As(err, &we) || we.Code != jsonrpc.CodeInternalError || !strings.Contains(we.Message, "register") {
+		t.Fatalf("read the inbox before registering: %v", err)
 	}
 }
