@@ -44,7 +44,7 @@ func (c *Client) Register(ctx context.Context, name string, takeover bool) (resp
 	}
 	if c.opts.Claim != nil {
 		commit, mine := c.opts.Claim(name)
-		defer func() { commit(err == nil) }()
+		defer func() { commit(err) }()
 		if !mine {
 			// Another AI client's MCP server on this machine has the name:
 			// its saved token is not this process's to use.
@@ -148,6 +148,11 @@ func (c *Client) Rename(ctx context.Context, newName string) (protocol.RenameRes
 	c.name = out.Name
 	tok := c.token
 	c.mu.Unlock()
+	if c.opts.Claim != nil {
+		// The new name is this server's now, and the old one free.
+		commit, _ := c.opts.Claim(out.Name)
+		commit(nil)
+	}
 	if err := c.opts.Sessions.Save(out.Name, tok); err != nil {
 		return out, fmt.Errorf("save session: %w", err)
 	}

@@ -37,10 +37,10 @@ type Options struct {
 	// Timeout bounds each call but wait and watch (default 60s).
 	Timeout time.Duration
 	// Claim, if set, reserves a name for this process among the MCP
-	// servers of this OS user before it is registered (see
+	// servers of this OS user before it is registered or renamed to (see
 	// Client.Register). mine is false when another live server holds it;
-	// commit is called with whether the registration succeeded.
-	Claim func(name string) (commit func(ok bool), mine bool)
+	// commit is called with the registration's outcome.
+	Claim func(name string) (commit func(err error), mine bool)
 	// Revive, if set, is called when nothing answers at the socket during
 	// a call: it starts the daemon again (a long-lived MCP server outlives
 	// a daemon that stopped). If it succeeds, the call is made once more.

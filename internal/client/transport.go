@@ -206,8 +206,10 @@ func (t *transport) attempt(ctx context.Context, pc *persistConn, kept bool, r *
 		// The daemon may have answered and closed before taking the
 		// whole request (a body over its limit gets body_too_large):
 		// that answer is waiting to be read.
-		if a := early(pc, stop, t); a != nil {
-			return a, false, nil
+		if ctx.Err() == nil {
+			if a := early(ctx, pc, stop, t); a != nil {
+				return a, false, nil
+			}
 		}
 		// Nothing was answered, and the daemon takes a request only
 		// whole: whatever part of it went out was not carried out.
@@ -238,8 +240,12 @@ func (t *transport) attempt(ctx context.Context, pc *persistConn, kept bool, r *
 
 // early reads an answer the daemon sent before it stopped reading the
 // request, if there is one; the connection is not kept after it.
-func early(pc *persistConn, stop func() bool, t *transport) *answer {
-	_ = pc.conn.SetReadDeadline(time.Now().Add(time.Second))
+func early(ctx context.Context, pc *persistConn, stop func() bool, t *transport) *answer {
+	deadline := time.Now().Add(time.Second)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	_ = pc.conn.SetReadDeadline(deadline)
 	status, length, _, err := readHead(pc.br)
 	if err != nil {
 		return nil

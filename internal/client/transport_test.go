@@ -2,6 +2,7 @@ package client
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -397,5 +398,51 @@ func TestTransportUnansweredCall(t *testing.T) {
 	}
 	if n := requests.Load(); n != 5 {
 		t.Fatalf("the server saw %d requests, want 5", n)
+	}
+}
+
+// A call cancelled while its body is still being written (the daemon has
+// stopped reading) ends at once, without waiting for an early answer
+// that will not come.
+func TestTransportCancelDuringWrite(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "s")
+	if len(sock) > 100 {
+		d, err := os.MkdirTemp("/tmp", "ipt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(d) })
+		sock = filepath.Join(d, "s")
+	}
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if c, err := l.Accept(); err == nil {
+			accepted <- c // holds it open and never reads
+		}
+	}()
+	c := newTestClient(sock)
+	body := bytes.Repeat([]byte("x"), 8<<20)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	_, err = call(c, ctx, http.MethodPost, "/v1/send", body)
+	took := time.Since(start)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled call: %v, want context.Canceled", err)
+	}
+	// Cancelled at 100 ms; waiting for an early answer would add 1 s.
+	if took > 900*time.Millisecond {
+		t.Fatalf("the cancelled call took %v", took)
+	}
+	select {
+	case conn := <-accepted:
+		conn.Close()
+	default:
 	}
 }

@@ -57,4 +57,12 @@ func TestSameNameTwice(t *testing.T) {
 	if got := contents(mail.Messages); !slices.Equal(got, []string{"for carol again"}) {
 		t.Fatalf("after a restart: %v", got)
 	}
+
+	// A rename takes the lock along: a client set up with the new name
+	// is refused too.
+	call(t, again, "rename", map[string]any{"new_name": "carol2"}, nil)
+	third := w.shim("carol2")
+	if msg := toolError(t, third, "check", nil); !strings.Contains(msg, "in use by another AI client") {
+		t.Fatalf("a client with the renamed name: %q", msg)
+	}
 }

@@ -4,6 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/ipcd/ipcd/internal/client"
+	"github.com/ipcd/ipcd/pkg/protocol"
 )
 
 // claimer keeps, for one MCP server process, a lock on the name it acts
@@ -15,31 +18,61 @@ type claimer struct {
 	dir string
 
 	mu      sync.Mutex
-	current string
-	f       *os.File
+	current string          // the name this server acts as
+	f       *os.File        // its lock; nil while another process still holds it (after a takeover)
+	pending map[string]bool // names being registered, and whether they were free
 }
 
 // claim is client.Options.Claim.
-func (cl *claimer) claim(name string) (commit func(ok bool), mine bool) {
+func (cl *claimer) claim(name string) (commit func(err error), mine bool) {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	if name == cl.current {
-		return func(bool) {}, true
+		if cl.f == nil {
+			// Taken over from a server that may since have let go.
+			cl.f, _ = lockName(cl.dir, name)
+		}
+		return cl.keep(name), true
+	}
+	if free, ok := cl.pending[name]; ok {
+		// Another call of this server is registering it (the lock cannot
+		// be taken twice in one process): the same answer.
+		return func(error) {}, free
 	}
 	f, mine := lockName(cl.dir, name)
-	if !mine {
-		return func(bool) {}, false
+	if cl.pending == nil {
+		cl.pending = map[string]bool{}
 	}
-	return func(ok bool) {
+	cl.pending[name] = mine
+	return func(err error) {
 		cl.mu.Lock()
 		defer cl.mu.Unlock()
-		if !ok {
+		delete(cl.pending, name)
+		if err != nil {
 			closeLock(f)
 			return
 		}
+		// Registered (by takeover, if another server holds the lock):
+		// this is the server's name now, and its old one is free.
 		closeLock(cl.f)
 		cl.f, cl.current = f, name
-	}, true
+	}, mine
+}
+
+// keep is the commit of a claim of the current name: the server lets its
+// name go when the daemon says another session has it (a takeover).
+func (cl *claimer) keep(name string) func(error) {
+	return func(err error) {
+		if !client.IsCode(err, protocol.CodeNameTaken) {
+			return
+		}
+		cl.mu.Lock()
+		defer cl.mu.Unlock()
+		if cl.current == name {
+			closeLock(cl.f)
+			cl.f, cl.current = nil, ""
+		}
+	}
 }
 
 // lockName takes the lock of name; mine is false when another process

@@ -7,6 +7,7 @@ package shimcli
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -100,6 +101,19 @@ func (a *App) Connect(ctx context.Context) (*client.Client, cli.Location, error)
 	opts.Revive = func(ctx context.Context) error {
 		hc := client.New(client.Options{Socket: l.Socket})
 		defer hc.Close()
+		// A daemon being restarted (ipcd restart, its service manager)
+		// comes back by itself: give it a moment before starting one, so
+		// that this one does not take the socket from the service.
+		for deadline := time.Now().Add(reviveGrace); time.Now().Before(deadline); {
+			if _, err := hc.Health(ctx); err == nil {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
 		_, err := launcher.Ensure(ctx, hc, lo)
 		return err
 	}
@@ -111,6 +125,10 @@ func (a *App) Connect(ctx context.Context) (*client.Client, cli.Location, error)
 	}
 	return c, l, nil
 }
+
+// reviveGrace is how long a client that lost its daemon waits for it to
+// come back by itself before it starts one.
+const reviveGrace = 2 * time.Second
 
 // Identity returns a connected client acting as --as, $IPC_NAME, or the
 // name last registered with the register command.
