@@ -3,13 +3,12 @@ package daemon
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"github.com/ipcd/ipcd/internal/paths"
+	"github.com/ipcd/ipcd/internal/store"
 	"github.com/ipcd/ipcd/pkg/protocol"
 )
 
@@ -72,7 +71,7 @@ func fillLarge(f *os.File, content string) error {
 // largeErr makes a full disk storage_full, as the store does for its own
 // writes, and wraps anything else for the log.
 func largeErr(what string, err error) error {
-	if errors.Is(err, syscall.ENOSPC) {
+	if store.IsDiskFull(err) {
 		return protocol.Errorf(protocol.CodeStorageFull,
 			"the disk that holds the data dir is full: the large message's file could not be written; free space there")
 	}

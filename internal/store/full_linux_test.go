@@ -1,8 +1,10 @@
 package store
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/ipcd/ipcd/internal/clock"
@@ -33,5 +35,19 @@ func TestFullDiskIsStorageFull(t *testing.T) {
 	mustRegister(t, s, "carol")
 	if _, _, err := s.Unread("alice"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A full disk and a full quota are both "no space"; other errors are not.
+func TestIsDiskFull(t *testing.T) {
+	for err, want := range map[error]bool{
+		fmt.Errorf("write: %w", syscall.ENOSPC): true,
+		fmt.Errorf("write: %w", syscall.EDQUOT): true,
+		fmt.Errorf("write: %w", syscall.EIO):    false,
+		os.ErrPermission:                        false,
+	} {
+		if got := IsDiskFull(err); got != want {
+			t.Errorf("IsDiskFull(%v) = %v, want %v", err, got, want)
+		}
 	}
 }

@@ -24,7 +24,6 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -700,7 +699,7 @@ func wrapStorage(err error) error {
 	case errors.Is(err, berrors.ErrMaxSizeReached):
 		return protocol.Errorf(protocol.CodeStorageFull,
 			"the message store is full (its size cap is reached); read and acknowledge mail or raise --max-db-size")
-	case errors.Is(err, syscall.ENOSPC):
+	case IsDiskFull(err):
 		return protocol.Errorf(protocol.CodeStorageFull,
 			"the disk that holds the message store is full; free space there (read and acknowledge mail, let old read mail expire, or delete other files)")
 	}
