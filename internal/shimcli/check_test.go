@@ -132,3 +132,21 @@ func TestCheckPrintsNoControlCharacters(t *testing.T) {
 		t.Fatalf("check printed %q", s)
 	}
 }
+
+// A --limit the daemon would refuse is a usage mistake: exit 2, before
+// anything is asked.
+func TestLimitIsAUsageMistake(t *testing.T) {
+	hd := startHookDaemon(t)
+	hd.as(t, "alice")
+	for _, args := range [][]string{
+		{"--as", "alice", "check", "--limit", "5000"},
+		{"--as", "alice", "wait", "--limit", "1001", "--timeout", "1s"},
+		{"--as", "alice", "history", "--limit", "-3"},
+	} {
+		var out, errb bytes.Buffer
+		env := cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return hd.env[k] }}
+		if code := shimcli.Main(context.Background(), args, env); code != cli.ExitUsage || !strings.Contains(errb.String(), "--limit") {
+			t.Errorf("%v: exit %d, %q", args, code, errb.String())
+		}
+	}
+}

@@ -148,6 +148,9 @@ cuts longer output; the rest stays unread and the output says how many more wait
   ipc-mcp check --json | jq -r '.messages[].content'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkLimit(o.limit); err != nil {
+				return err
+			}
 			c, err := app.Identity(cmd.Context())
 			if err != nil {
 				return err
@@ -179,6 +182,9 @@ milliseconds of a send. With no mail before the timeout it prints that and exits
 			if timeout <= 0 {
 				return cli.UsageErrorf("--timeout must be positive")
 			}
+			if err := checkLimit(o.limit); err != nil {
+				return err
+			}
 			c, err := app.Identity(cmd.Context())
 			if err != nil {
 				return err
@@ -204,6 +210,15 @@ milliseconds of a send. With no mail before the timeout it prints that and exits
 	o.add(cmd, false)
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "how long to wait")
 	return cmd
+}
+
+// checkLimit refuses a --limit the daemon would refuse, as a usage
+// mistake (exit 2) before anything is asked.
+func checkLimit(n int) error {
+	if n < 0 || n > 1000 {
+		return cli.UsageErrorf("--limit must be from 1 to 1000 (0: the default)")
+	}
+	return nil
 }
 
 // deliver prints fetched mail, then acknowledges it: only mail that was
@@ -355,6 +370,9 @@ func newCmdHistory(app *App) *cobra.Command {
 		Example: `  ipc-mcp history --limit 5`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkLimit(limit); err != nil {
+				return err
+			}
 			c, err := app.Identity(cmd.Context())
 			if err != nil {
 				return err
