@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -571,6 +572,35 @@ func TestSecondDaemonFailsFast(t *testing.T) {
 	if _, err := daemon.ListenUnix(td.socket); !errors.Is(err, daemon.ErrAlreadyRunning) {
 		t.Fatalf("listen on a live socket: %v", err)
 	}
+}
+
+// A file at the socket path is someone's: the daemon refuses to listen
+// there and leaves it; a stale socket a dead daemon left is replaced.
+func TestListenLeavesAFileAlone(t *testing.T) {
+	dir := shortDir(t)
+	path := filepath.Join(dir, "s.sock")
+	if err := os.WriteFile(path, []byte("precious notes"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if ln, err := daemon.ListenUnix(path); err == nil {
+		ln.Close()
+		t.Fatal("listened over a regular file")
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "precious notes" {
+		t.Fatalf("the file is %q, %v", b, err)
+	}
+	stale := filepath.Join(dir, "stale.sock")
+	ln, err := net.Listen("unix", stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.Close() // a socket file nobody answers on
+	ln, err = daemon.ListenUnix(stale)
+	if err != nil {
+		t.Fatalf("a stale socket was not replaced: %v", err)
+	}
+	ln.Close()
 }
 
 // A send whose body is over the daemon's limit gets body_too_large through

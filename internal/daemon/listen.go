@@ -28,10 +28,15 @@ func ListenUnix(path string) (net.Listener, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create socket dir: %w", err)
 	}
-	if _, err := os.Lstat(path); err == nil {
+	if fi, err := os.Lstat(path); err == nil {
 		if c, err := net.DialTimeout("unix", path, 500*time.Millisecond); err == nil {
 			c.Close()
 			return nil, fmt.Errorf("listen on %s: %w", path, ErrAlreadyRunning)
+		}
+		// Only a socket is the leftover of a daemon; a file or a directory
+		// at the path is someone's, never removed.
+		if fi.Mode().IsRegular() || fi.IsDir() {
+			return nil, fmt.Errorf("listen on %s: something that is not a socket is there; move it away or choose another --socket", path)
 		}
 		if err := os.Remove(path); err != nil {
 			return nil, fmt.Errorf("remove stale socket: %w", err)

@@ -1,6 +1,7 @@
 package ipcdcli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/ipcd/ipcd/internal/cli"
 	"github.com/ipcd/ipcd/internal/client"
+	"github.com/ipcd/ipcd/internal/daemon"
 	"github.com/ipcd/ipcd/internal/paths"
 	"github.com/ipcd/ipcd/internal/service"
 	"github.com/ipcd/ipcd/pkg/protocol"
@@ -116,7 +118,16 @@ func (d *doctor) checkSecret() {
 		d.add("secret", OutcomeProblem, "chmod 600 "+shellQuote(path),
 			"%s has mode %04o: other users can read the secret (clients and the daemon refuse to use it)", path, fi.Mode().Perm())
 		return
-	case fi.Size() == 0:
+	case !fi.Mode().IsRegular():
+		d.add("secret", OutcomeProblem, "point --secret-file / IPC_SECRET_FILE at the secret file itself",
+			"%s is not a regular file", path)
+		return
+	}
+	// Read as the daemon reads it: white space around the secret does not count.
+	if b, err := os.ReadFile(path); err != nil {
+		d.add("secret", OutcomeProblem, "check the file's permissions", "%s: %v", path, err)
+		return
+	} else if len(bytes.TrimSpace(b)) == 0 {
 		d.add("secret", OutcomeProblem, "rm "+shellQuote(path)+" and restart the daemon: it writes a new random secret",
 			"%s is empty", path)
 		return
@@ -128,6 +139,11 @@ func (d *doctor) checkSocket() {
 	sock := d.loc.Socket
 	if strings.HasPrefix(sock, "tcp://") {
 		d.add("socket", OutcomeNote, "", "%s: TCP; the secret protects it", sock)
+		return
+	}
+	if len(sock) > daemon.MaxSocketPath {
+		d.add("socket", OutcomeProblem, "choose a shorter --socket / IPC_SOCKET",
+			"%s is %d bytes long, over the %d a Unix socket path may have: no daemon can listen there", sock, len(sock), daemon.MaxSocketPath)
 		return
 	}
 	if fi, err := os.Stat(filepath.Dir(sock)); err == nil && othersMayRead(fi.Mode()) && filepath.Dir(sock) != d.loc.DataDir {
@@ -145,8 +161,14 @@ func (d *doctor) checkSocket() {
 	case err != nil:
 		d.add("socket", OutcomeProblem, "check the permissions of the socket's directory", "%s: %v", sock, err)
 	case !isSocket(fi.Mode()):
-		d.add("socket", OutcomeProblem, "rm "+shellQuote(sock)+" (or choose another --socket / IPC_SOCKET)",
-			"%s is not a socket but a %s; no daemon can listen there", sock, fi.Mode().Type())
+		kind := "file"
+		if fi.IsDir() {
+			kind = "directory"
+		} else if !fi.Mode().IsRegular() {
+			kind = "special file (" + fi.Mode().Type().String() + ")"
+		}
+		d.add("socket", OutcomeProblem, "move it away, or choose another --socket / IPC_SOCKET (the daemon never removes it)",
+			"%s is a %s, not a socket; no daemon can listen there", sock, kind)
 	case d.down:
 		d.add("socket", OutcomeProblem, "start the daemon (ipcd start, or ipcd run): it removes a stale socket; or: rm "+shellQuote(sock),
 			"%s is stale: a daemon that died left it behind and nothing answers on it", sock)

@@ -126,7 +126,31 @@ func TestDoctorProblems(t *testing.T) {
 			t.Fatal(err)
 		}
 		checks, _, _ := doctorRun(t, w)
-		wantCheck(t, checks, "socket", OutcomeProblem, "is not a socket", "rm "+w.socket)
+		wantCheck(t, checks, "socket", OutcomeProblem, "is a file, not a socket", "move it away")
+	})
+	t.Run("socket path too long", func(t *testing.T) {
+		w := newWorld(t)
+		long := filepath.Join(w.dir, strings.Repeat("s", 120)+".sock")
+		out, _, _ := w.run("doctor", "--json", "--socket", long)
+		var rep DoctorReport
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatal(err)
+		}
+		checks := map[string]Check{}
+		for _, c := range rep.Checks {
+			checks[c.Name] = c
+		}
+		wantCheck(t, checks, "socket", OutcomeProblem, "over the", "shorter --socket")
+	})
+	t.Run("secret only white space", func(t *testing.T) {
+		w := newWorld(t)
+		w.start()
+		w.shutdown()
+		if err := os.WriteFile(filepath.Join(w.dataDir, "secret"), []byte("\n \n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		checks, _, _ := doctorRun(t, w)
+		wantCheck(t, checks, "secret", OutcomeProblem, "is empty", "rm ")
 	})
 	t.Run("database locked by a daemon elsewhere", func(t *testing.T) {
 		w := newWorld(t)
