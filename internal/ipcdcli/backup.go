@@ -64,6 +64,9 @@ FILE to DATA_DIR/ipc.db (mode 0600), start it.`,
 
 // backup writes the copy; live says whether the daemon made it.
 func backup(ctx context.Context, l cli.Location, getenv func(string) string, file string, force bool) (n int64, live bool, err error) {
+	if own := ownFile(l.DataDir, file); own != "" {
+		return 0, false, fmt.Errorf("backup: %s is the daemon's own %s; write the copy somewhere else", file, own)
+	}
 	if _, err := os.Stat(file); err == nil && !force {
 		return 0, false, fmt.Errorf("backup: %s exists; choose another file or pass --force", file)
 	}
@@ -81,6 +84,21 @@ func backup(ctx context.Context, l cli.Location, getenv func(string) string, fil
 		return offlineBackup(l, w)
 	})
 	return n, live, err
+}
+
+// ownFile says which of the data dir's own files file is ("" if none):
+// a backup written over the live database or its log would destroy them.
+func ownFile(dataDir, file string) string {
+	fi, err := os.Stat(file)
+	if err != nil {
+		return ""
+	}
+	for _, name := range []string{paths.DBFile, paths.DBFile + "-wal", paths.SecretFile} {
+		if own, err := os.Stat(filepath.Join(dataDir, name)); err == nil && os.SameFile(fi, own) {
+			return name
+		}
+	}
+	return ""
 }
 
 // offlineBackup copies the database with no daemon running.

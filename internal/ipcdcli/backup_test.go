@@ -1,6 +1,7 @@
 package ipcdcli
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -158,5 +159,23 @@ func TestCompactNoDatabase(t *testing.T) {
 	w := newWorld(t)
 	if _, errOut, code := w.run("compact"); code != cli.ExitFailure || !strings.Contains(errOut, "no database") {
 		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
+// A backup never overwrites the daemon's own files, --force or not.
+func TestBackupRefusesTheLiveFiles(t *testing.T) {
+	w := newWorld(t)
+	w.start()
+	w.send(w.as("alice"), "bob", "kept")
+	for _, name := range []string{"ipc.db", "secret"} {
+		path := filepath.Join(w.dataDir, name)
+		before, _ := os.ReadFile(path)
+		_, errOut, code := w.run("backup", "--force", path)
+		if code == 0 || !strings.Contains(errOut, "the daemon's own "+name) {
+			t.Errorf("backup --force %s: exit %d, %q", name, code, errOut)
+		}
+		if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+			t.Errorf("%s changed", name)
+		}
 	}
 }
