@@ -60,10 +60,15 @@ size, first_line, count.`,
 				_, err := io.WriteString(out, formatEvent(ev)+"\n")
 				return err
 			})
-			if err != nil {
+			switch {
+			case client.IsDown(err):
+				return &cli.ExitError{Code: cli.ExitDown, Err: err}
+			case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET):
+				// The stream broke off: the daemon died (kill -9, a crash).
+				return &cli.ExitError{Code: cli.ExitDown, Err: errors.New("the daemon stopped")}
+			case err != nil:
 				return err
-			}
-			if ctx.Err() != nil {
+			case ctx.Err() != nil:
 				return nil
 			}
 			return &cli.ExitError{Code: cli.ExitDown, Err: errors.New("the daemon stopped")}

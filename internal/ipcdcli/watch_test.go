@@ -158,3 +158,12 @@ func TestWatchNeedsTheSecret(t *testing.T) {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
 }
+
+// With no daemon to watch, watch exits 3 like status and doctor.
+func TestWatchWithNoDaemon(t *testing.T) {
+	w := newWorld(t)
+	_, errOut, code := w.run("watch")
+	if code != cli.ExitDown || !strings.Contains(errOut, "not running") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
