@@ -112,6 +112,10 @@ func UsageErrorf(format string, args ...any) error {
 
 func isUsage(err error) bool {
 	var u usageError
+	var marked interface{ IsUsage() bool }
+	if errors.As(err, &marked) && marked.IsUsage() {
+		return true // a package's own usage error (setup's ErrUsage)
+	}
 	if errors.As(err, &u) {
 		return true
 	}

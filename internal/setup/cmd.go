@@ -1,7 +1,6 @@
 package setup
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -9,8 +8,16 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// ErrUsage is returned for a command line setup cannot act on.
-var ErrUsage = errors.New("usage")
+// ErrUsage is returned for a command line setup cannot act on; command
+// lines exit with their usage code for it (it says IsUsage).
+var ErrUsage error = usageErr("usage")
+
+type usageErr string
+
+func (e usageErr) Error() string { return string(e) }
+
+// IsUsage marks the error as a mistake in how the command was called.
+func (usageErr) IsUsage() bool { return true }
 
 type cmdFlags struct {
 	name    string

@@ -150,3 +150,15 @@ func TestLimitIsAUsageMistake(t *testing.T) {
 		}
 	}
 }
+
+// Setup's usage mistakes exit 2 like every other command's.
+func TestSetupUsageMistakeExits2(t *testing.T) {
+	hd := startHookDaemon(t)
+	for _, args := range [][]string{{"setup"}, {"setup", "--list", "gemini"}, {"setup", "cursor", "--dir", "/x"}} {
+		var out, errb bytes.Buffer
+		env := cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return hd.env[k] }}
+		if code := shimcli.Main(context.Background(), args, env); code != cli.ExitUsage {
+			t.Errorf("%v: exit %d (%s)", args, code, errb.String())
+		}
+	}
+}
