@@ -29,13 +29,8 @@ func (c *Change) Apply(now time.Time) ([]Applied, error) {
 		if !f.Changed() {
 			continue
 		}
-		cur, err := os.ReadFile(f.Path)
-		exists := err == nil
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("read %s: %w", f.Path, err)
-		}
-		if exists != f.Existed || !bytes.Equal(cur, f.Before) {
-			return nil, fmt.Errorf("write %s: %w; run setup again", f.Path, ErrChanged)
+		if err := f.unchanged(); err != nil {
+			return nil, err
 		}
 	}
 	var done []Applied
@@ -54,7 +49,10 @@ func (c *Change) Apply(now time.Time) ([]Applied, error) {
 			}
 			a.Backup = b
 		}
-		if err := writeAtomic(f.Path, f.After, f.Mode); err != nil {
+		// Checked again right before the rename: a client that wrote the
+		// file while the backup and the new file were synced keeps its
+		// change (only the moment of the rename itself is left open).
+		if err := writeAtomic(f.Path, f.After, f.Mode, f.unchanged); err != nil {
 			return done, err
 		}
 		done = append(done, a)
@@ -92,9 +90,23 @@ func writeBackup(path string, data []byte, now time.Time) (string, error) {
 	}
 }
 
+// unchanged reports ErrChanged if the file no longer holds what Plan read.
+func (f *FileChange) unchanged() error {
+	cur, err := os.ReadFile(f.Path)
+	exists := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("read %s: %w", f.Path, err)
+	}
+	if exists != f.Existed || !bytes.Equal(cur, f.Before) {
+		return fmt.Errorf("write %s: %w; run setup again", f.Path, ErrChanged)
+	}
+	return nil
+}
+
 // writeAtomic replaces path with data through a temporary file in the same
-// directory, so a reader sees the old file or the new one, never half.
-func writeAtomic(path string, data []byte, mode fs.FileMode) (err error) {
+// directory, so a reader sees the old file or the new one, never half;
+// check, if set, runs last before the rename and can stop it.
+func writeAtomic(path string, data []byte, mode fs.FileMode, check func() error) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".ipcd-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -116,6 +128,11 @@ func writeAtomic(path string, data []byte, mode fs.FileMode) (err error) {
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			return err
+		}
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
