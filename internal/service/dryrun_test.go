@@ -141,6 +141,8 @@ func TestRenderRejects(t *testing.T) {
 		{"no home", PlatformSystemd, Config{Executable: "/bin/ipcd"}},
 		{"newline in data dir", PlatformSystemd, Config{Executable: "/bin/ipcd", Home: "/h", DataDir: "/a\nExecStartPre=/bin/evil"}},
 		{"unix path on windows", PlatformWindows, Config{Executable: "/usr/bin/ipcd"}},
+		{"not UTF-8 in data dir", PlatformSystemd, Config{Executable: "/bin/ipcd", Home: "/h", DataDir: "/srv/\xff"}},
+		{"template braces in data dir", PlatformSystemd, Config{Executable: "/bin/ipcd", Home: "/h", DataDir: "/srv/{{d}}"}},
 		{"newline in secret file", PlatformSystemd, Config{Executable: "/bin/ipcd", Home: "/h", SecretFile: "/k\nExecStartPre=/bin/evil"}},
 		{"relative secret file on windows", PlatformWindows, Config{Executable: `C:\ipcd.exe`, SecretFile: `secret`}},
 		{"relative socket", PlatformWindows, Config{Executable: `C:\ipcd.exe`, Socket: `ipcd.sock`}},

@@ -90,10 +90,16 @@ func TestDetect(t *testing.T) {
 
 func TestKardianosRefusesTemplateSyntax(t *testing.T) {
 	k := &kardianosManager{system: func() service.System { return fakeSystem{"linux-systemd"} }}
-	p, err := Render(PlatformSystemd, Config{Executable: "/opt/{{x}}/ipcd", Home: "/h"})
+	// Render refuses such a path already; the manager checks again what
+	// it is given.
+	if _, err := Render(PlatformSystemd, Config{Executable: "/opt/{{x}}/ipcd", Home: "/h"}); err == nil {
+		t.Fatal("Render took a path with {{")
+	}
+	p, err := Render(PlatformSystemd, Config{Executable: "/opt/x/ipcd", Home: "/h"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.Content = strings.ReplaceAll(p.Content, "/opt/x/", "/opt/{{x}}/")
 	if err := k.Install(t.Context(), p); err == nil || !strings.Contains(err.Error(), "{{") {
 		t.Errorf("Install = %v, want a refusal", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Platform names a service manager that ipcd can install itself into.
@@ -143,6 +144,12 @@ func validate(platform Platform, cfg Config) error {
 			return fmt.Errorf("render service: %w: %s %q is not an absolute path", ErrInvalidConfig, f.name, f.value)
 		case strings.ContainsFunc(f.value, isControl):
 			return fmt.Errorf("render service: %w: %s %q contains a control character", ErrInvalidConfig, f.name, f.value)
+		case !utf8.ValidString(f.value):
+			// systemd ignores a line that is not UTF-8.
+			return fmt.Errorf("render service: %w: %s %q is not valid UTF-8", ErrInvalidConfig, f.name, f.value)
+		case strings.Contains(f.value, "{{"):
+			// kardianos/service renders the unit through a template.
+			return fmt.Errorf("render service: %w: %s %q contains \"{{\"", ErrInvalidConfig, f.name, f.value)
 		}
 	}
 	if platform == PlatformSystemd && strings.ContainsAny(cfg.Executable, systemdUnsafe) {
