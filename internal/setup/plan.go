@@ -123,6 +123,16 @@ func readFile(path string) (*FileChange, error) {
 	f := &FileChange{Path: path, Mode: 0o600}
 	if real, err := filepath.EvalSymlinks(path); err == nil {
 		f.Path = real
+	} else if target, lerr := os.Readlink(path); lerr == nil {
+		// A link to a file that does not exist yet: create the target, so
+		// that the link stays (writing the link's path would replace it).
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(path), target)
+		}
+		if _, err := os.Lstat(target); err == nil {
+			return nil, fmt.Errorf("read %s: it is a link that goes round in circles or through a link to nothing", path)
+		}
+		f.Path = target
 	}
 	info, err := os.Stat(f.Path)
 	switch {
