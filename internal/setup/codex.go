@@ -206,12 +206,13 @@ func (d *codexDoc) render(e entry) string {
 			case slices.Equal(it.key, []string{"command"}), slices.Equal(it.key, []string{"args"}):
 			case slices.Equal(it.key, []string{"env"}):
 				for _, m := range it.inline {
-					if !slices.Equal(m.key, []string{"IPC_NAME"}) {
+					// Without a name to set, the one configured stays as it is.
+					if !slices.Equal(m.key, []string{"IPC_NAME"}) || e.name == "" {
 						envLines = append(envLines, strings.Join(m.keyRaw, ".")+" = "+m.valRaw)
 					}
 				}
 			case it.key[0] == "env":
-				if !slices.Equal(it.key, []string{"env", "IPC_NAME"}) {
+				if !slices.Equal(it.key, []string{"env", "IPC_NAME"}) || e.name == "" {
 					envLines = append(envLines, strings.Join(it.keyRaw[1:], ".")+" = "+d.raw(it))
 				}
 			default:
@@ -227,7 +228,7 @@ func (d *codexDoc) render(e entry) string {
 		for _, it := range env.items {
 			envKept.Write(d.src[prev:it.start])
 			prev = it.end
-			if !slices.Equal(it.key, []string{"IPC_NAME"}) {
+			if !slices.Equal(it.key, []string{"IPC_NAME"}) || e.name == "" {
 				envKept.Write(withNewline(d.src[it.start:it.end], d.nl))
 			}
 		}

@@ -38,6 +38,16 @@ func TestCodexApply(t *testing.T) {
 		e:    alice,
 		want: "[mcp_servers.ipc]\ncommand = \"/opt/ipcd/ipc-mcp\"\nargs = []\n\n[mcp_servers.ipc.env]\nIPC_NAME = \"alice\"\n",
 	}, {
+		name: "no name to set: an IPC_NAME setup would not write stays as it is",
+		in:   "[mcp_servers.ipc]\ncommand = \"/old/ipc-mcp\"\n\n[mcp_servers.ipc.env]\nIPC_NAME = \"Team.Lead\"\nIPC_SOCKET = \"/s\"\n",
+		e:    entry{command: "/opt/ipcd/ipc-mcp"},
+		want: "[mcp_servers.ipc]\ncommand = \"/opt/ipcd/ipc-mcp\"\nargs = []\n\n[mcp_servers.ipc.env]\nIPC_NAME = \"Team.Lead\"\nIPC_SOCKET = \"/s\"\n",
+	}, {
+		name: "no name to set, inline env",
+		in:   "[mcp_servers.ipc]\ncommand = \"/old/ipc-mcp\"\nenv = { IPC_NAME = \"Team.Lead\" }\n",
+		e:    entry{command: "/opt/ipcd/ipc-mcp"},
+		want: "[mcp_servers.ipc]\ncommand = \"/opt/ipcd/ipc-mcp\"\nargs = []\n\n[mcp_servers.ipc.env]\nIPC_NAME = \"Team.Lead\"\n",
+	}, {
 		name: "no servers yet, no final newline",
 		in:   "# Codex\nmodel = \"o3\"",
 		e:    entry{command: `C:\Program Files\ipcd\ipc-mcp.exe`},
