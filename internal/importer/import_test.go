@@ -262,3 +262,32 @@ func snapshot(t *testing.T, dir string) map[string]string {
 	}
 	return files
 }
+
+// A row whose data alone is over the message size limit loses its data,
+// with a note, and still comes over: with it, no request the daemon takes
+// could carry the message, and every later import would fail on it.
+func TestImportDropsOversizedData(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "messages.db")
+	big := `{"blob":"` + strings.Repeat("x", 2<<20) + `"}`
+	legacyDB(t, path, [][2]string{{"alice", ""}, {"bob", ""}}, []row{
+		{id: 1, from: "alice", to: "bob", content: "small data", timestamp: "2025-01-02T03:04:05", data: str(`{"a":1}`)},
+		{id: 2, from: "alice", to: "bob", content: "big data", timestamp: "2025-01-02T03:04:06", data: &big},
+	})
+	src, err := Read(context.Background(), Options{Path: path, MaxMessageBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(src.Messages) != 2 || len(src.Messages[1].Data) != 0 || string(src.Messages[0].Data) != `{"a":1}` {
+		t.Fatalf("messages: %+v", src.Messages)
+	}
+	found := false
+	for _, n := range src.Preview().Notes {
+		if n.Row == 2 && n.Code == NoteBadData && strings.Contains(n.Text, "over the message size limit") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no note for row 2: %+v", src.Preview().Notes)
+	}
+}

@@ -95,6 +95,12 @@ func (rd *reader) message(m messageRow) {
 	if !ok {
 		rd.note(m.id, "", NoteBadData, "the data is not a JSON object and was dropped; the content is imported")
 	}
+	if len(data) > rd.opts.MaxMessageBytes {
+		// With it the message would not fit in a request the daemon takes.
+		rd.note(m.id, "", NoteBadData, "the data is %s, over the message size limit of %s, and was dropped; the content is imported",
+			sizeText(int64(len(data))), sizeText(int64(rd.opts.MaxMessageBytes)))
+		data = nil
+	}
 	if _, known := rd.names[to]; !known {
 		rd.names[to] = Name{Name: to}
 	}

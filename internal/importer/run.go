@@ -33,6 +33,8 @@ func Run(ctx context.Context, src *Source, t Target) (*Report, error) {
 		batch := src.Messages[start:min(start+size, len(src.Messages))]
 		imported, err := t.ImportMessages(ctx, batch)
 		if err != nil {
+			// What went in before the failure is reported too.
+			r.Messages.Imported += max(imported, 0)
 			return r, fmt.Errorf("import messages %d-%d of %d: %w", start+1, start+len(batch), len(src.Messages), err)
 		}
 		if imported < 0 || imported > len(batch) {
