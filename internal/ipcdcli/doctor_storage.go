@@ -1,10 +1,12 @@
 package ipcdcli
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ipcd/ipcd/internal/cli"
@@ -55,6 +57,29 @@ func (d *doctor) checkDatabase() {
 	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		d.add("database", OutcomeNote, "", "%s does not exist yet; the daemon creates it", path)
+		return
+	}
+	// In a child process first: a damaged file can make bbolt panic
+	// where nothing catches it.
+	if answer, problem, ran := checkDBChild(context.Background(), d.app.Env.Executable, path); ran {
+		switch {
+		case problem != nil:
+			d.add("database", OutcomeProblem, "restore a backup (ipcd backup makes one), or move the file away to start empty", "%s: %v", path, problem)
+			return
+		case answer == checkDBLocked:
+			d.add("database", OutcomeProblem,
+				"another ipcd holds the database but does not answer on "+d.loc.Socket+": find it (ps -ef | grep 'ipcd run') and use its --socket, or stop it",
+				"%s is locked by another process", path)
+			return
+		case strings.HasPrefix(answer, checkDBNewer):
+			d.add("database", OutcomeProblem, "install the newer ipcd that wrote it", "%s: %s", path, strings.TrimSpace(strings.TrimPrefix(answer, checkDBNewer)))
+			return
+		}
+		size := int64(0)
+		if fi, err := os.Stat(path); err == nil {
+			size = fi.Size()
+		}
+		d.add("database", OutcomeOK, "", "%s, %s, consistent (checked with the daemon stopped)", path, cli.Bytes(size))
 		return
 	}
 	st, err := store.Open(path, store.Options{LockTimeout: time.Second})

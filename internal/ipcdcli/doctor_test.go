@@ -1,6 +1,7 @@
 package ipcdcli
 
 import (
+	"bytes"
 	"encoding/json"
 	"net"
 	"os"
@@ -202,4 +203,39 @@ func TestDoctorProblems(t *testing.T) {
 		wantCheck(t, checks, "database", OutcomeNote, "does not exist yet", "")
 		wantCheck(t, checks, "service", OutcomeNote, "not installed", "")
 	})
+}
+
+// A damaged database makes bbolt panic where nothing can catch it; doctor
+// checks it in a child process (this test binary, turned into ipcd) and
+// reports the damage instead of crashing.
+func TestDoctorDamagedDatabase(t *testing.T) {
+	w := newWorld(t)
+	w.start()
+	alice := w.as("alice")
+	for range 50 {
+		w.send(alice, "bob", "some mail to fill a few pages")
+	}
+	w.shutdown()
+	db := filepath.Join(w.dataDir, "ipc.db")
+	f, err := os.OpenFile(db, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(bytes.Repeat([]byte{0xFF}, 3*4096), 2*4096); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(self, filepath.Join(w.bin, "ipcd")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(envRunAsIPCD, "1")
+	checks, _, code := doctorRun(t, w)
+	if code == 0 {
+		t.Errorf("doctor exited 0 on a damaged database")
+	}
+	wantCheck(t, checks, "database", OutcomeProblem, "damaged", "restore a backup")
 }

@@ -72,6 +72,7 @@ Start it in the foreground with "ipcd run", or install it as a user service with
 		NewCmdBackup(app),
 		NewCmdCompact(app),
 		NewCmdImport(app),
+		newCmdCheckDB(),
 	)
 	root.AddCommand(service.NewCmds(app.Service)...)
 	return root
