@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -50,6 +51,16 @@ func hookCommand(goos, exe, name string) string {
 		cmd += " --as " + name // names are [A-Za-z0-9_-]: nothing to quote
 	}
 	return cmd
+}
+
+// hookPathProblem refuses a Windows program path that no quoting makes
+// safe for both shells that may run the hook: Git Bash expands $ and the
+// backquote inside double quotes, and cmd.exe expands %NAME%.
+func hookPathProblem(goos, exe string) error {
+	if goos == "windows" && strings.ContainsAny(exe, "$%`") {
+		return fmt.Errorf("the path of ipc-mcp, %s, holds $, %% or a backquote, which the shells that run hooks expand even in quotes; install ipc-mcp in a plainer folder, or pass --no-hooks", exe)
+	}
+	return nil
 }
 
 // shellQuote quotes p as a program path for the shell that runs hooks: sh

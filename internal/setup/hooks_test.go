@@ -102,3 +102,22 @@ func TestShellWords(t *testing.T) {
 		t.Errorf("limit: %q", got)
 	}
 }
+
+// On Windows a program path with $, % or a backquote cannot be quoted
+// safely for Git Bash and cmd.exe alike: setup refuses it for hooks.
+func TestHookPathProblem(t *testing.T) {
+	for exe, bad := range map[string]bool{
+		`C:\Users\me\$Tools\ipc-mcp.exe`:    true,
+		`C:\Users\me\%TEMP%\ipc-mcp.exe`:    true,
+		"C:\\Users\\me\\`x\\ipc-mcp.exe":    true,
+		`C:\Program Files\ipcd\ipc-mcp.exe`: false,
+		`C:\Users\o'brien\bin\ipc-mcp.exe`:  false,
+	} {
+		if err := hookPathProblem("windows", exe); (err != nil) != bad {
+			t.Errorf("hookPathProblem(%q) = %v", exe, err)
+		}
+	}
+	if err := hookPathProblem("linux", "/home/me/$x/ipc-mcp"); err != nil {
+		t.Errorf("sh quotes $ safely in single quotes: %v", err)
+	}
+}

@@ -188,6 +188,9 @@ func edit(spec fileSpec, f *FileChange, e entry, o *Options) error {
 		f.What = append(f.What, fmt.Sprintf("MCP server %q in %q", ServerKey, spec.server.serversKey))
 	}
 	if spec.hooks != nil {
+		if err := hookPathProblem(o.GOOS, o.Executable); err != nil {
+			return err
+		}
 		cmd := hookCommand(o.GOOS, o.Executable, e.name)
 		if _, err := applyJSONHooks(d, spec.hooks, cmd, o.Executable); err != nil {
 			return err
