@@ -126,11 +126,18 @@ func TestSessions(t *testing.T) {
 		t.Fatal("expired session still holds the name")
 	}
 	t2 := s.Create("x", false)
-	if s.RevokeName("x") != 1 {
-		t.Fatal("revoke")
+	if tok, _, last, held := s.Claim("x", false); tok != "" || !held || !last.Equal(clk.Now()) {
+		t.Fatalf("claim of a held name = %q, %v, %v", tok, last, held)
+	}
+	t3, tookOver, _, held := s.Claim("x", true)
+	if t3 == "" || !tookOver || held {
+		t.Fatalf("takeover = %q, %v, %v", t3, tookOver, held)
 	}
 	if _, err := s.Lookup(t2); err == nil {
 		t.Fatal("revoked token works")
+	}
+	if sess, err := s.Lookup(t3); err != nil || sess.Name != "x" {
+		t.Fatalf("the new session: %v %v", sess, err)
 	}
 	if _, err := s.Lookup("not-a-token"); code(err) != protocol.CodeSessionExpired {
 		t.Fatal(err)

@@ -96,6 +96,12 @@ func (s *Sessions) Holder(name string) (lastUsed time.Time, held bool) {
 	now := s.clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.holderLocked(name, now)
+}
+
+// holderLocked is Holder with s.mu held; it drops the expired sessions of
+// name as it goes.
+func (s *Sessions) holderLocked(name string, now time.Time) (lastUsed time.Time, held bool) {
 	for h, sess := range s.byID {
 		if sess.Admin || sess.Name != name {
 			continue
@@ -120,35 +126,18 @@ func (s *Sessions) Claim(name string, takeover bool) (token string, tookOver boo
 	now := s.clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for h, sess := range s.byID {
-		if sess.Admin || sess.Name != name {
-			continue
-		}
-		if !now.Before(sess.LastUsed.Add(s.idle)) {
-			delete(s.byID, h)
-			continue
-		}
+	if holderLastUsed, held = s.holderLocked(name, now); held {
 		if !takeover {
-			if sess.LastUsed.After(holderLastUsed) {
-				holderLastUsed = sess.LastUsed
-			}
-			held = true
-			continue
+			return "", false, holderLastUsed, true
 		}
-		delete(s.byID, h)
-		tookOver = true
-	}
-	if held {
-		return "", false, holderLastUsed, true
+		tookOver = s.revokeNameLocked(name) > 0
 	}
 	return s.createLocked(name, false, now), tookOver, time.Time{}, false
 }
 
-// RevokeName ends every session acting as name (a takeover) and returns
-// how many there were.
-func (s *Sessions) RevokeName(name string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// revokeNameLocked ends every session acting as name (a takeover), with
+// s.mu held, and returns how many there were.
+func (s *Sessions) revokeNameLocked(name string) int {
 	n := 0
 	for h, sess := range s.byID {
 		if !sess.Admin && sess.Name == name {
