@@ -2,8 +2,6 @@ package ipcdcli
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -60,14 +58,7 @@ func TestBenchText(t *testing.T) {
 // throughput, memory, and the CPU time of each process.
 func TestBenchDaemonProcess(t *testing.T) {
 	w := newWorld(t)
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(self, filepath.Join(w.bin, "ipcd")); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(envRunAsIPCD, "1")                                 // the child inherits it
+	w.ipcdIsThisBinary()
 	args := append([]string{}, tinyBench[:len(tinyBench)-1]...) // without --no-daemon-process
 	args = append(args, "--messages", "600", "--no-mcp", "--json", "--dir", w.dir)
 	out, errOut, code := w.run(args...)

@@ -225,14 +225,7 @@ func TestDoctorDamagedDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(self, filepath.Join(w.bin, "ipcd")); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(envRunAsIPCD, "1")
+	w.ipcdIsThisBinary()
 	checks, _, code := doctorRun(t, w)
 	if code == 0 {
 		t.Errorf("doctor exited 0 on a damaged database")

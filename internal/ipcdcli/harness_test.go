@@ -34,6 +34,22 @@ func TestMain(m *testing.M) {
 // as ipcd with its arguments.
 const envRunAsIPCD = "IPCD_TEST_RUN_AS_IPCD"
 
+// ipcdIsThisBinary puts this test binary in the world as its ipcd, for
+// commands that start ipcd as a child (the bench's daemon process, import
+// starting a daemon, doctor's database check): the child inherits
+// envRunAsIPCD and runs as ipcd.
+func (w *world) ipcdIsThisBinary() {
+	w.t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if err := os.Symlink(self, filepath.Join(w.bin, "ipcd")); err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Setenv(envRunAsIPCD, "1")
+}
+
 // world is one user's machine for a test: a data dir and a short socket
 // path, a home directory, a fake ipc-mcp beside a fake ipcd path, and a
 // fake service manager.

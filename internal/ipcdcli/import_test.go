@@ -173,14 +173,7 @@ func TestImportErrors(t *testing.T) {
 // into "ipcd run" in the child) and imports into it; a dry run starts none.
 func TestImportStartsTheDaemon(t *testing.T) {
 	w := newWorld(t)
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(self, filepath.Join(w.bin, "ipcd")); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(envRunAsIPCD, "1") // the started daemon inherits it
+	w.ipcdIsThisBinary()
 	legacyDB(t, w.home)
 
 	if _, errOut, code := w.run("import", "--dry-run"); code != 0 || strings.Contains(errOut, "started") {
