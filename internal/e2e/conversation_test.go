@@ -93,29 +93,8 @@ func TestConversation(t *testing.T) {
 	}
 
 	// wait_for_messages returns as soon as mail arrives.
-	waited := make(chan mcpshim.MailOutput, 1)
-	go func() {
-		var out mcpshim.MailOutput
-		res, err := bob.CallTool(bg, &mcp.CallToolParams{Name: "wait_for_messages", Arguments: map[string]any{"timeout_seconds": 300}})
-		if err == nil && !res.IsError {
-			b, _ := json.Marshal(res.StructuredContent)
-			json.Unmarshal(b, &out)
-		}
-		waited <- out
-	}()
-	c := w.client()
-	eventually(t, "bob waiting", func() bool {
-		st, err := c.Status(bg)
-		if err != nil {
-			return false
-		}
-		for _, id := range st.Identities {
-			if id.Name == "bob" && id.Waiting {
-				return true
-			}
-		}
-		return false
-	})
+	waited := waitInBackground(t, bob, 300)
+	w.eventuallyWaiting("bob")
 	call(t, alice, "send", map[string]any{"to": "bob", "message": "ping"}, nil)
 	if out := <-waited; !slices.Equal(contents(out.Messages), []string{"ping"}) {
 		t.Fatalf("wait: %+v", out)
@@ -192,7 +171,7 @@ func TestConversation(t *testing.T) {
 
 	// Exactly one daemon served all of it, and it is the one status names.
 	pids := w.daemons()
-	st, err := c.Status(bg)
+	st, err := w.client().Status(bg)
 	if err != nil {
 		t.Fatal(err)
 	}

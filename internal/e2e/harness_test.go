@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/ipcd/ipcd/internal/cli"
 	"github.com/ipcd/ipcd/internal/client"
+	"github.com/ipcd/ipcd/internal/mcpshim"
 )
 
 // binDir holds the ipcd and ipc-mcp built for this test run.
@@ -182,4 +184,43 @@ type prefixWriter struct {
 func (p *prefixWriter) Write(b []byte) (int, error) {
 	p.t.Log(p.prefix + strings.TrimRight(string(b), "\n"))
 	return len(b), nil
+}
+
+// waitInBackground calls wait_for_messages on cs and delivers its mail
+// (none on a tool error, which it reports) when the call returns.
+func waitInBackground(t *testing.T, cs *mcp.ClientSession, seconds int) <-chan mcpshim.MailOutput {
+	waited := make(chan mcpshim.MailOutput, 1)
+	go func() {
+		var out mcpshim.MailOutput
+		res, err := cs.CallTool(bg, &mcp.CallToolParams{Name: "wait_for_messages", Arguments: map[string]any{"timeout_seconds": seconds}})
+		switch {
+		case err != nil:
+			t.Errorf("wait_for_messages: %v", err)
+		case res.IsError:
+			t.Errorf("wait_for_messages: %s", res.Content[0].(*mcp.TextContent).Text)
+		default:
+			b, _ := json.Marshal(res.StructuredContent)
+			json.Unmarshal(b, &out)
+		}
+		waited <- out
+	}()
+	return waited
+}
+
+// eventuallyWaiting waits until the daemon says name is blocked in a wait.
+func (w *world) eventuallyWaiting(name string) {
+	w.t.Helper()
+	c := w.client()
+	eventually(w.t, name+" waiting", func() bool {
+		st, err := c.Status(bg)
+		if err != nil {
+			return false
+		}
+		for _, id := range st.Identities {
+			if id.Name == name && id.Waiting {
+				return true
+			}
+		}
+		return false
+	})
 }

@@ -1,12 +1,9 @@
 package e2e
 
 import (
-	"encoding/json"
 	"os"
 	"slices"
 	"testing"
-
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/ipcd/ipcd/internal/mcpshim"
 )
@@ -24,45 +21,14 @@ func TestDaemonStopsMidSession(t *testing.T) {
 	eventually(t, "one daemon", func() bool { return len(w.daemons()) == 1 })
 	first := w.daemons()[0]
 
-	waited := make(chan mcpshim.MailOutput, 1)
-	go func() {
-		var out mcpshim.MailOutput
-		res, err := bob.CallTool(bg, &mcp.CallToolParams{Name: "wait_for_messages", Arguments: map[string]any{"timeout_seconds": 120}})
-		if err == nil && !res.IsError {
-			b, _ := json.Marshal(res.StructuredContent)
-			json.Unmarshal(b, &out)
-		}
-		waited <- out
-	}()
-	// bob's wait returns at once with the mail already there; take it,
-	// then wait again across the stop.
-	if out := <-waited; !slices.Equal(contents(out.Messages), []string{"before the stop"}) {
-		t.Fatalf("first wait: %+v", out)
+	// bob takes that mail, then waits across the stop.
+	var mail mcpshim.MailOutput
+	call(t, bob, "check", nil, &mail)
+	if !slices.Equal(contents(mail.Messages), []string{"before the stop"}) {
+		t.Fatalf("bob's check: %+v", mail)
 	}
-	go func() {
-		var out mcpshim.MailOutput
-		res, err := bob.CallTool(bg, &mcp.CallToolParams{Name: "wait_for_messages", Arguments: map[string]any{"timeout_seconds": 120}})
-		if err == nil && !res.IsError {
-			b, _ := json.Marshal(res.StructuredContent)
-			json.Unmarshal(b, &out)
-		} else if err == nil {
-			t.Errorf("wait across the stop: %s", res.Content[0].(*mcp.TextContent).Text)
-		}
-		waited <- out
-	}()
-	c := w.client()
-	eventually(t, "bob waiting", func() bool {
-		st, err := c.Status(bg)
-		if err != nil {
-			return false
-		}
-		for _, id := range st.Identities {
-			if id.Name == "bob" && id.Waiting {
-				return true
-			}
-		}
-		return false
-	})
+	waited := waitInBackground(t, bob, 120)
+	w.eventuallyWaiting("bob")
 
 	// Stop the daemon as a service manager would; the MCP servers may
 	// start the next one as soon as it is gone.

@@ -117,13 +117,14 @@ func (a *App) Connect(ctx context.Context) (*client.Client, cli.Location, error)
 		_, err := launcher.Ensure(ctx, hc, lo)
 		return err
 	}
-	c := client.New(opts)
-	_, err = launcher.Ensure(ctx, c, lo)
-	if err != nil {
-		c.Close()
+	// The first start needs no grace: nothing was running. The health
+	// check goes through a client without Revive for that reason.
+	hc := client.New(client.Options{Socket: l.Socket})
+	defer hc.Close()
+	if _, err := launcher.Ensure(ctx, hc, lo); err != nil {
 		return nil, l, err
 	}
-	return c, l, nil
+	return client.New(opts), l, nil
 }
 
 // reviveGrace is how long a client that lost its daemon waits for it to
