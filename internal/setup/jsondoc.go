@@ -242,37 +242,32 @@ func (d *jsonDoc) appendElem(a arrRef, val any) error {
 // removeMember deletes member i of o, keeping the object's trailing-comma
 // style.
 func (d *jsonDoc) removeMember(o objRef, i int) {
-	ms := o.obj.Members
-	trailing := ms[len(ms)-1].Value.AfterExtra != nil
-	ms = append(ms[:i:i], ms[i+1:]...)
-	o.obj.Members = ms
-	switch {
-	case len(ms) == 0:
-		if !hasComment(o.obj.AfterExtra) {
-			o.obj.AfterExtra = nil
-		}
-	case i == len(ms) && !trailing:
-		ms[len(ms)-1].Value.AfterExtra = nil
-	case i == len(ms) && ms[len(ms)-1].Value.AfterExtra == nil:
-		ms[len(ms)-1].Value.AfterExtra = hujson.Extra{}
-	}
+	o.obj.Members = removeAt(o.obj.Members, i, &o.obj.AfterExtra,
+		func(m *hujson.ObjectMember) *hujson.Extra { return &m.Value.AfterExtra })
 }
 
 // removeElem deletes element i of a, keeping the array's trailing-comma
 // style.
 func (d *jsonDoc) removeElem(a arrRef, i int) {
-	els := a.arr.Elements
-	trailing := els[len(els)-1].AfterExtra != nil
-	els = append(els[:i:i], els[i+1:]...)
-	a.arr.Elements = els
+	a.arr.Elements = removeAt(a.arr.Elements, i, &a.arr.AfterExtra,
+		func(e *hujson.Value) *hujson.Extra { return &e.AfterExtra })
+}
+
+// removeAt deletes item i of an object's members or an array's elements.
+// after is where an item keeps what follows it (its comma, if the file
+// has one there); closing is what comes before the closing bracket.
+func removeAt[T any](items []T, i int, closing *hujson.Extra, after func(*T) *hujson.Extra) []T {
+	trailing := *after(&items[len(items)-1]) != nil
+	items = append(items[:i:i], items[i+1:]...)
 	switch {
-	case len(els) == 0:
-		if !hasComment(a.arr.AfterExtra) {
-			a.arr.AfterExtra = nil
+	case len(items) == 0:
+		if !hasComment(*closing) {
+			*closing = nil
 		}
-	case i == len(els) && !trailing:
-		els[len(els)-1].AfterExtra = nil
-	case i == len(els) && els[len(els)-1].AfterExtra == nil:
-		els[len(els)-1].AfterExtra = hujson.Extra{}
+	case i == len(items) && !trailing:
+		*after(&items[len(items)-1]) = nil
+	case i == len(items) && *after(&items[len(items)-1]) == nil:
+		*after(&items[len(items)-1]) = hujson.Extra{}
 	}
+	return items
 }
