@@ -152,7 +152,7 @@ func limit(n, def, most int) (int, error) {
 
 // read fetches unacknowledged mail above after, shaped for the wire.
 func (d *Daemon) read(name string, req protocol.CheckRequest, after uint64) (protocol.CheckResponse, error) {
-	n, err := limit(req.Limit, 100, 1000)
+	n, err := limit(req.Limit, 100, protocol.MaxLimit)
 	if err != nil {
 		return protocol.CheckResponse{}, err
 	}
@@ -227,7 +227,7 @@ func writeCheck(w http.ResponseWriter, a checkAnswer) error {
 
 // readJSON is read for check and wait, which only pass messages on.
 func (d *Daemon) readJSON(name string, req protocol.CheckRequest, after uint64) (checkAnswer, error) {
-	n, err := limit(req.Limit, 100, 1000)
+	n, err := limit(req.Limit, 100, protocol.MaxLimit)
 	if err != nil {
 		return checkAnswer{}, err
 	}
@@ -257,7 +257,7 @@ func (d *Daemon) readJSON(name string, req protocol.CheckRequest, after uint64) 
 // checkLimit refuses a bad limit before anything is acknowledged: a
 // refused request changes nothing.
 func checkLimit(req protocol.CheckRequest) error {
-	_, err := limit(req.Limit, 100, 1000)
+	_, err := limit(req.Limit, 100, protocol.MaxLimit)
 	return err
 }
 
@@ -367,7 +367,7 @@ func (d *Daemon) handleHistory(w http.ResponseWriter, r *http.Request, c *call) 
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	n, err := limit(req.Limit, 20, 1000)
+	n, err := limit(req.Limit, 20, protocol.MaxLimit)
 	if err != nil {
 		return err
 	}

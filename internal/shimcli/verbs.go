@@ -215,8 +215,8 @@ milliseconds of a send. With no mail before the timeout it prints that and exits
 // checkLimit refuses a --limit the daemon would refuse, as a usage
 // mistake (exit 2) before anything is asked.
 func checkLimit(n int) error {
-	if n < 0 || n > 1000 {
-		return cli.UsageErrorf("--limit must be from 1 to 1000 (0: the default)")
+	if n < 0 || n > protocol.MaxLimit {
+		return cli.UsageErrorf("--limit must be from 1 to %d (0: the default)", protocol.MaxLimit)
 	}
 	return nil
 }

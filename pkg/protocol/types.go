@@ -212,6 +212,10 @@ type WaitRequest struct {
 // MaxWaitMS caps a single wait; clients loop for longer waits.
 const MaxWaitMS = 10 * 60 * 1000
 
+// MaxLimit is the most messages one check, wait, auto-check run or
+// history returns (their limit field).
+const MaxLimit = 1000
+
 // HistoryRequest is the body of POST /v1/history.
 type HistoryRequest struct {
 	Limit  int    `json:"limit,omitempty"`  // default 20, at most 1000
