@@ -46,7 +46,7 @@ FILE to DATA_DIR/ipc.db (mode 0600), start it.`,
 			if err != nil {
 				return err
 			}
-			n, live, err := backup(cmd.Context(), l, app.Env.Getenv, args[0], force)
+			n, live, err := backup(cmd.Context(), l, app.Env.Getenv, app.Env.Executable, args[0], force)
 			if err != nil {
 				return err
 			}
@@ -63,7 +63,7 @@ FILE to DATA_DIR/ipc.db (mode 0600), start it.`,
 }
 
 // backup writes the copy; live says whether the daemon made it.
-func backup(ctx context.Context, l cli.Location, getenv func(string) string, file string, force bool) (n int64, live bool, err error) {
+func backup(ctx context.Context, l cli.Location, getenv func(string) string, exe, file string, force bool) (n int64, live bool, err error) {
 	if own := ownFile(l.DataDir, file); own != "" {
 		return 0, false, fmt.Errorf("backup: %s is the daemon's own %s; write the copy somewhere else", file, own)
 	}
@@ -81,7 +81,7 @@ func backup(ctx context.Context, l cli.Location, getenv func(string) string, fil
 		if live {
 			return c.Backup(ctx, w)
 		}
-		return offlineBackup(l, w)
+		return offlineBackup(ctx, l, exe, w)
 	})
 	return n, live, err
 }
@@ -101,11 +101,15 @@ func ownFile(dataDir, file string) string {
 	return ""
 }
 
-// offlineBackup copies the database with no daemon running.
-func offlineBackup(l cli.Location, w io.Writer) (int64, error) {
+// offlineBackup copies the database with no daemon running, after a
+// check of it in a child process (exe's check-db).
+func offlineBackup(ctx context.Context, l cli.Location, exe string, w io.Writer) (int64, error) {
 	path := filepath.Join(l.DataDir, paths.DBFile)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return 0, fmt.Errorf("no daemon is running and there is no database at %s", path)
+	}
+	if err := refuseDamaged(ctx, exe, path); err != nil {
+		return 0, err
 	}
 	st, err := store.Open(path, store.Options{})
 	if errors.Is(err, store.ErrLocked) {

@@ -85,3 +85,21 @@ func checkDBChild(ctx context.Context, exe, path string) (answer string, problem
 	line, _, _ := strings.Cut(msg, "\n")
 	return "", errors.New(strings.TrimPrefix(line, "ipcd: ")), true
 }
+
+// refuseDamaged checks the database at path in a child process and
+// returns a clear error if it is damaged, where opening it in this process
+// would end in bbolt's panic. A child that cannot be started (no ipcd
+// binary) leaves the file to the caller's own open; so does a locked file.
+func refuseDamaged(ctx context.Context, exe, path string) error {
+	if _, problem, ran := checkDBChild(ctx, exe, path); ran && problem != nil {
+		return fmt.Errorf("the database %s: %v; restore a backup made with ipcd backup, or move the file away to start with an empty database", path, problem)
+	}
+	return nil
+}
+
+// openingMark is left in the data dir while "ipcd run" opens its database.
+// bbolt stops on a damaged file with a panic that nothing can catch, so a
+// start that finds the mark (the last start died while opening) checks the
+// file in a child process first and says what is wrong instead of crashing
+// again.
+const openingMark = "ipc.db-opening"

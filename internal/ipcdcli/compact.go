@@ -44,6 +44,9 @@ command compacts whatever the size and share of free space.`,
 			if err != nil {
 				return fmt.Errorf("compact: %w", err)
 			}
+			if err := refuseDamaged(cmd.Context(), app.Env.Executable, path); err != nil {
+				return fmt.Errorf("compact: %w", err)
+			}
 			done, err := store.CompactIfSparse(path, store.CompactPolicy{MinBytes: 1, FreeRatio: 1e-9, LockTimeout: time.Second})
 			if errors.Is(err, store.ErrLocked) {
 				return fmt.Errorf("compact: the daemon is running; stop it first (ipcd stop, or end \"ipcd run\"), or just restart it: it compacts a mostly empty file at start")

@@ -1,7 +1,6 @@
 package ipcdcli
 
 import (
-	"bytes"
 	"encoding/json"
 	"net"
 	"os"
@@ -216,15 +215,7 @@ func TestDoctorDamagedDatabase(t *testing.T) {
 		w.send(alice, "bob", "some mail to fill a few pages")
 	}
 	w.shutdown()
-	db := filepath.Join(w.dataDir, "ipc.db")
-	f, err := os.OpenFile(db, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteAt(bytes.Repeat([]byte{0xFF}, 3*4096), 2*4096); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	w.damageDB()
 	w.ipcdIsThisBinary()
 	checks, _, code := doctorRun(t, w)
 	if code == 0 {

@@ -109,10 +109,20 @@ func runDaemon(ctx context.Context, env cli.Env, l cli.Location, o *RunOptions) 
 	limits := o.Limits
 	limits.MaxMessageBytes = int(o.MaxMessage)
 	limits.MaxDBBytes = int64(o.MaxDB)
+	mark := filepath.Join(l.DataDir, openingMark)
+	if _, err := os.Stat(mark); err == nil {
+		logger.Warn("the last start ended while opening the database; checking it first")
+		if err := refuseDamaged(ctx, env.Executable, filepath.Join(l.DataDir, paths.DBFile)); err != nil {
+			return err
+		}
+	}
+	// The data dir may not exist yet: then there is no file to damage.
+	_ = os.WriteFile(mark, nil, 0o600)
 	d, err := daemon.New(daemon.Config{
 		DataDir: l.DataDir, Socket: l.Socket, Listen: o.Listen, Secret: secret, Open: o.Open,
 		Limits: limits, Logger: logger, OnlineWindow: o.OnlineWindow, Conns: o.Conns,
 	})
+	_ = os.Remove(mark)
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("another ipcd is already running with data dir %s", l.DataDir)
 	}

@@ -8,10 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/ipcd/ipcd/internal/client"
@@ -53,7 +55,13 @@ func Ensure(ctx context.Context, c *client.Client, o Options) (bool, error) {
 			return false, err
 		}
 	}
-	if err := Start(bin, o); err != nil {
+	logPath := filepath.Join(o.DataDir, paths.DaemonLogFile)
+	var logStart int64
+	if fi, err := os.Stat(logPath); err == nil {
+		logStart = fi.Size()
+	}
+	exited, err := Start(bin, o)
+	if err != nil {
 		return false, err
 	}
 	wait := o.Wait
@@ -70,10 +78,18 @@ func Ensure(ctx context.Context, c *client.Client, o Options) (bool, error) {
 		}
 		if !client.IsDown(err) || ctx.Err() != nil {
 			return true, fmt.Errorf("start the daemon: it did not answer within %s; see %s: %w",
-				wait, filepath.Join(o.DataDir, paths.DaemonLogFile), err)
+				wait, logPath, err)
 		}
 		select {
 		case <-ctx.Done():
+		case <-exited:
+			// It lost the race to another daemon starting at the same
+			// time: wait for that one. Otherwise it says why it stopped.
+			why := exitReason(logPath, logStart)
+			if !strings.Contains(why, "another ipcd is already running") {
+				return true, fmt.Errorf("start the daemon: it stopped at once: %s (see %s)", why, logPath)
+			}
+			exited = nil
 		case <-time.After(delay):
 		}
 		delay = min(delay*2, 200*time.Millisecond)
@@ -104,13 +120,15 @@ func Find(o Options) (string, error) {
 
 // Start runs "ipcd run" detached from this process (its own session, no
 // terminal, stdin closed), logging to the data dir's ipcd.log.
-func Start(bin string, o Options) error {
+// The returned channel is closed when the daemon exits while this process
+// lives.
+func Start(bin string, o Options) (exited <-chan struct{}, err error) {
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
-		return fmt.Errorf("start the daemon: %w", err)
+		return nil, fmt.Errorf("start the daemon: %w", err)
 	}
 	logf, err := os.OpenFile(filepath.Join(o.DataDir, paths.DaemonLogFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return fmt.Errorf("start the daemon: open log: %w", err)
+		return nil, fmt.Errorf("start the daemon: open log: %w", err)
 	}
 	defer logf.Close()
 	args := []string{"run", "--data-dir", o.DataDir, "--socket", o.Socket}
@@ -122,10 +140,48 @@ func Start(bin string, o Options) error {
 	cmd.SysProcAttr = detached()
 	cmd.Env = os.Environ()
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start the daemon: %w", err)
+		return nil, fmt.Errorf("start the daemon: %w", err)
 	}
 	// Reap it if it exits while we live (it loses the lock race, say);
 	// once we exit, it belongs to init.
-	go cmd.Wait()
-	return nil
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(done)
+	}()
+	return done, nil
+}
+
+// exitReason is the line of the daemon's log, written since offset from,
+// that says why it stopped: its error line ("ipcd: ..."), else a panic's
+// first line, else the last line it wrote.
+func exitReason(logPath string, from int64) string {
+	f, err := os.Open(logPath)
+	if err != nil {
+		return "its log cannot be read"
+	}
+	defer f.Close()
+	b, _ := io.ReadAll(io.NewSectionReader(f, from, 1<<20))
+	var last, panicked, said string
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "":
+			continue
+		case strings.HasPrefix(line, "ipcd: "):
+			said = line
+		case strings.HasPrefix(line, "panic: ") && panicked == "":
+			panicked = line
+		}
+		last = line
+	}
+	switch {
+	case said != "":
+		return said
+	case panicked != "":
+		return "ipcd " + panicked
+	case last != "":
+		return last
+	}
+	return "it wrote nothing"
 }
