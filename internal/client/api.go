@@ -42,8 +42,10 @@ func (c *Client) Register(ctx context.Context, name string, takeover bool) (resp
 	if c.Name() != name {
 		c.As(name)
 	}
+	mine := true
 	if c.opts.Claim != nil {
-		commit, mine := c.opts.Claim(name)
+		var commit func(error)
+		commit, mine = c.opts.Claim(name)
 		defer func() { commit(err) }()
 		if !mine {
 			// Another AI client's MCP server on this machine has the name:
@@ -67,8 +69,13 @@ func (c *Client) Register(ctx context.Context, name string, takeover bool) (resp
 		return out, err
 	}
 	c.mu.Lock()
-	c.name, c.token = out.Name, out.Token
+	c.name, c.token, c.unsaved = out.Name, out.Token, !mine
 	c.mu.Unlock()
+	if !mine {
+		// Taken over from another server that holds the name's claim
+		// yet: saved once the claim is this process's (saveWhenClaimed).
+		return out, nil
+	}
 	if err := c.opts.Sessions.Save(out.Name, out.Token); err != nil {
 		return out, fmt.Errorf("save session: %w", err)
 	}
@@ -144,19 +151,25 @@ func (c *Client) Rename(ctx context.Context, newName string) (protocol.RenameRes
 	if err := c.identityCall(ctx, http.MethodPost, "/v1/rename", protocol.RenameRequest{NewName: newName}, &out); err != nil {
 		return out, err
 	}
+	mine := true
+	if c.opts.Claim != nil {
+		// The new name is this server's now, and the old one free.
+		var commit func(error)
+		commit, mine = c.opts.Claim(out.Name)
+		commit(nil)
+	}
 	c.mu.Lock()
 	c.name = out.Name
 	tok := c.token
+	c.unsaved = !mine
 	c.mu.Unlock()
-	if c.opts.Claim != nil {
-		// The new name is this server's now, and the old one free.
-		commit, _ := c.opts.Claim(out.Name)
-		commit(nil)
+	_ = c.opts.Sessions.Delete(out.OldName)
+	if !mine {
+		return out, nil
 	}
 	if err := c.opts.Sessions.Save(out.Name, tok); err != nil {
 		return out, fmt.Errorf("save session: %w", err)
 	}
-	_ = c.opts.Sessions.Delete(out.OldName)
 	return out, nil
 }
 
@@ -186,7 +199,7 @@ func (c *Client) Logout(ctx context.Context) error {
 	err := c.do(ctx, http.MethodPost, "/v1/auth/logout", asName, struct{}{}, nil)
 	c.mu.Lock()
 	name := c.name
-	c.token = ""
+	c.token, c.unsaved = "", false
 	c.mu.Unlock()
 	_ = c.opts.Sessions.Delete(name)
 	return err

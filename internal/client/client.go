@@ -39,7 +39,10 @@ type Options struct {
 	// Claim, if set, reserves a name for this process among the MCP
 	// servers of this OS user before it is registered or renamed to (see
 	// Client.Register). mine is false when another live server holds it;
-	// commit is called with the registration's outcome.
+	// commit is called with the registration's outcome. A token got
+	// while another server holds the name (a takeover) is saved only
+	// once Claim says the name is this process's: until then the other
+	// server, or one started in its place, would find it in the file.
 	Claim func(name string) (commit func(err error), mine bool)
 	// Revive, if set, is called when nothing answers at the socket during
 	// a call: it starts the daemon again (a long-lived MCP server outlives
@@ -54,10 +57,11 @@ type Client struct {
 	network string
 	addr    string
 
-	mu    sync.Mutex
-	name  string
-	token string
-	admin string
+	mu      sync.Mutex
+	name    string
+	token   string
+	unsaved bool // token is not saved yet: another process holds the name's claim
+	admin   string
 }
 
 // New returns a client; it does not connect until the first call.
@@ -115,7 +119,7 @@ func (c *Client) Name() string {
 func (c *Client) As(name string) {
 	tok, _ := c.opts.Sessions.Load(name)
 	c.mu.Lock()
-	c.name, c.token = name, tok
+	c.name, c.token, c.unsaved = name, tok, false
 	c.mu.Unlock()
 }
 
@@ -250,6 +254,9 @@ func (c *Client) identityCall(ctx context.Context, method, path string, in, out 
 			return err
 		}
 	}
+	if err := c.saveWhenClaimed(); err != nil {
+		return err
+	}
 	err := c.do(ctx, method, path, asName, in, out)
 	if isCode(err, protocol.CodeSessionExpired) || isCode(err, protocol.CodeUnauthorized) {
 		if _, rerr := c.Register(ctx, c.Name(), false); rerr != nil {
@@ -258,6 +265,33 @@ func (c *Client) identityCall(ctx context.Context, method, path string, in, out 
 		err = c.do(ctx, method, path, asName, in, out)
 	}
 	return err
+}
+
+// saveWhenClaimed saves a token that was kept from the session store while
+// another process held the name's claim, once the claim is this process's.
+func (c *Client) saveWhenClaimed() error {
+	c.mu.Lock()
+	name, tok, unsaved := c.name, c.token, c.unsaved
+	c.mu.Unlock()
+	if !unsaved || c.opts.Claim == nil {
+		return nil
+	}
+	commit, mine := c.opts.Claim(name)
+	commit(nil)
+	if !mine {
+		return nil
+	}
+	c.mu.Lock()
+	if c.name != name || c.token != tok {
+		c.mu.Unlock()
+		return nil
+	}
+	c.unsaved = false
+	c.mu.Unlock()
+	if err := c.opts.Sessions.Save(name, tok); err != nil {
+		return fmt.Errorf("save session: %w", err)
+	}
+	return nil
 }
 
 func (c *Client) tokenEmpty() bool {

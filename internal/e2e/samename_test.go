@@ -66,3 +66,44 @@ func TestSameNameTwice(t *testing.T) {
 		t.Fatalf("a client with the renamed name: %q", msg)
 	}
 }
+
+// A server that takes a name over while the loser's process still holds
+// its claim keeps its new token out of the shared file until the claim is
+// its own. A loser started again in that window finds only its old,
+// revoked token and is refused; it never shares the taker's session.
+// Once the taker holds the claim it saves the token, and a client started
+// in its place after it ends resumes its session.
+func TestTakeoverTokenStaysWithTheTaker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	w := newWorld(t)
+	loser := w.shim("carol")
+	call(t, loser, "list_instances", nil, nil)
+	taker := w.shim("dave")
+	call(t, taker, "register", map[string]any{"name": "carol", "takeover": true}, nil)
+
+	// The loser's process ends before it noticed; its claim goes with it.
+	loser.Close()
+	restarted := w.shim("carol")
+	if msg := toolError(t, restarted, "check", nil); !strings.Contains(msg, "carol") {
+		t.Fatalf("the restarted loser's check: %q", msg)
+	}
+	bob := w.shim("bob")
+	call(t, bob, "send", map[string]any{"to": "carol", "message": "for the taker"}, nil)
+	toolError(t, restarted, "check", nil)
+	restarted.Close()
+
+	// The taker's next call takes the free claim and saves its token.
+	var mail mcpshim.MailOutput
+	call(t, taker, "check", map[string]any{"peek": true}, &mail)
+	if got := contents(mail.Messages); !slices.Equal(got, []string{"for the taker"}) {
+		t.Fatalf("the taker's check: %v", got)
+	}
+	taker.Close()
+	again := w.shim("carol")
+	call(t, again, "check", nil, &mail)
+	if got := contents(mail.Messages); !slices.Equal(got, []string{"for the taker"}) {
+		t.Fatalf("a client started in the taker's place: %v", got)
+	}
+}

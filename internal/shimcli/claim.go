@@ -19,7 +19,8 @@ type claimer struct {
 
 	mu      sync.Mutex
 	current string          // the name this server acts as
-	f       *os.File        // its lock; nil while another process still holds it (after a takeover)
+	f       *os.File        // its lock (nil without file locks)
+	held    bool            // false while another process still holds the lock (after a takeover)
 	pending map[string]bool // names being registered, and whether they were free
 }
 
@@ -28,11 +29,11 @@ func (cl *claimer) claim(name string) (commit func(err error), mine bool) {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	if name == cl.current {
-		if cl.f == nil {
+		if !cl.held {
 			// Taken over from a server that may since have let go.
-			cl.f, _ = lockName(cl.dir, name)
+			cl.f, cl.held = lockName(cl.dir, name)
 		}
-		return cl.keep(name), true
+		return cl.keep(name), cl.held
 	}
 	if free, ok := cl.pending[name]; ok {
 		// Another call of this server is registering it (the lock cannot
@@ -55,7 +56,7 @@ func (cl *claimer) claim(name string) (commit func(err error), mine bool) {
 		// Registered (by takeover, if another server holds the lock):
 		// this is the server's name now, and its old one is free.
 		closeLock(cl.f)
-		cl.f, cl.current = f, name
+		cl.f, cl.current, cl.held = f, name, mine
 	}, mine
 }
 
@@ -70,7 +71,7 @@ func (cl *claimer) keep(name string) func(error) {
 		defer cl.mu.Unlock()
 		if cl.current == name {
 			closeLock(cl.f)
-			cl.f, cl.current = nil, ""
+			cl.f, cl.current, cl.held = nil, "", false
 		}
 	}
 }

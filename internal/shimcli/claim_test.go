@@ -57,7 +57,7 @@ func TestClaimer(t *testing.T) {
 	}
 	keep, _ := a.claim("carol")
 	keep(protocol.Errorf(protocol.CodeNameTaken, "taken over"))
-	if _, mine := b.claim("carol"); !mine || b.f == nil {
+	if _, mine := b.claim("carol"); !mine || !b.held {
 		t.Fatal("the taker did not get the lock its loser let go")
 	}
 	if commit, mine := c.claim("carol"); mine {
