@@ -61,6 +61,10 @@ the method and the figures of a reference run.`,
 				co := l.ClientOptions(env.Getenv)
 				o.Running, o.Socket, o.Secret = true, l.Socket, co.Secret
 			}
+			if !o.UseRunning {
+				// The daemon in this process collects as "ipcd run" does.
+				tuneGC(env.Getenv)
+			}
 			if !o.UseRunning && !o.NoChild {
 				o.DaemonExe = env.Executable
 			}
