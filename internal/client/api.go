@@ -49,11 +49,13 @@ func (c *Client) Register(ctx context.Context, name string, takeover bool) (resp
 		defer func() { commit(err) }()
 		if !mine {
 			// Another AI client's MCP server on this machine has the name:
-			// its saved token is not this process's to use.
+			// its saved token is not this process's to use. A token this
+			// process got by taking the name over is (see keepToken).
 			c.mu.Lock()
-			c.token = ""
+			tok, ours := c.withheld[name]
+			c.token = tok
 			c.mu.Unlock()
-			if !takeover {
+			if !ours && !takeover {
 				return resp, protocol.Errorf(protocol.CodeNameTaken,
 					"%q is in use by another AI client's ipc-mcp on this machine; choose another name, or register with takeover to take it over", name)
 			}
@@ -69,17 +71,9 @@ func (c *Client) Register(ctx context.Context, name string, takeover bool) (resp
 		return out, err
 	}
 	c.mu.Lock()
-	c.name, c.token, c.unsaved = out.Name, out.Token, !mine
+	c.name, c.token = out.Name, out.Token
 	c.mu.Unlock()
-	if !mine {
-		// Taken over from another server that holds the name's claim
-		// yet: saved once the claim is this process's (saveWhenClaimed).
-		return out, nil
-	}
-	if err := c.opts.Sessions.Save(out.Name, out.Token); err != nil {
-		return out, fmt.Errorf("save session: %w", err)
-	}
-	return out, nil
+	return out, c.keepToken(out.Name, out.Token, mine)
 }
 
 // Whoami returns the name and unread count of the session.
@@ -158,19 +152,15 @@ func (c *Client) Rename(ctx context.Context, newName string) (protocol.RenameRes
 		commit, mine = c.opts.Claim(out.Name)
 		commit(nil)
 	}
+	c.saveMu.Lock()
 	c.mu.Lock()
 	c.name = out.Name
 	tok := c.token
-	c.unsaved = !mine
+	delete(c.withheld, out.OldName)
 	c.mu.Unlock()
 	_ = c.opts.Sessions.Delete(out.OldName)
-	if !mine {
-		return out, nil
-	}
-	if err := c.opts.Sessions.Save(out.Name, tok); err != nil {
-		return out, fmt.Errorf("save session: %w", err)
-	}
-	return out, nil
+	c.saveMu.Unlock()
+	return out, c.keepToken(out.Name, tok, mine)
 }
 
 // AutoCheck returns the auto-check setting.
@@ -199,7 +189,8 @@ func (c *Client) Logout(ctx context.Context) error {
 	err := c.do(ctx, http.MethodPost, "/v1/auth/logout", asName, struct{}{}, nil)
 	c.mu.Lock()
 	name := c.name
-	c.token, c.unsaved = "", false
+	c.token = ""
+	delete(c.withheld, name)
 	c.mu.Unlock()
 	_ = c.opts.Sessions.Delete(name)
 	return err

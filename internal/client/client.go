@@ -40,10 +40,13 @@ type Options struct {
 	// servers of this OS user before it is registered or renamed to (see
 	// Client.Register). mine is false when another live server holds it;
 	// commit is called with the registration's outcome. A token got
-	// while another server holds the name (a takeover) is saved only
-	// once Claim says the name is this process's: until then the other
-	// server, or one started in its place, would find it in the file.
+	// while another server holds the name (a takeover) is kept from
+	// Sessions until Holds says the name is this process's: until then
+	// the other server, or one started in its place, would find it there.
 	Claim func(name string) (commit func(err error), mine bool)
+	// Holds reports whether this process holds the claim of name, the
+	// name it acts as, taking it if the other server has let go.
+	Holds func(name string) bool
 	// Revive, if set, is called when nothing answers at the socket during
 	// a call: it starts the daemon again (a long-lived MCP server outlives
 	// a daemon that stopped). If it succeeds, the call is made once more.
@@ -57,11 +60,15 @@ type Client struct {
 	network string
 	addr    string
 
-	mu      sync.Mutex
-	name    string
-	token   string
-	unsaved bool // token is not saved yet: another process holds the name's claim
-	admin   string
+	mu    sync.Mutex
+	name  string
+	token string
+	admin string
+	// withheld holds the tokens kept from Sessions while another process
+	// holds their name's claim (see Options.Claim).
+	withheld map[string]string
+	// saveMu orders the saving of a withheld token after a rename.
+	saveMu sync.Mutex
 }
 
 // New returns a client; it does not connect until the first call.
@@ -117,10 +124,39 @@ func (c *Client) Name() string {
 
 // As makes the client act as name, with the token saved for it if any.
 func (c *Client) As(name string) {
-	tok, _ := c.opts.Sessions.Load(name)
 	c.mu.Lock()
-	c.name, c.token, c.unsaved = name, tok, false
+	tok, withheld := c.withheld[name]
 	c.mu.Unlock()
+	if !withheld {
+		tok, _ = c.opts.Sessions.Load(name)
+	}
+	c.mu.Lock()
+	c.name, c.token = name, tok
+	c.mu.Unlock()
+}
+
+// keepToken saves name's token, or withholds it from Sessions while
+// another process holds the name's claim (mine false).
+func (c *Client) keepToken(name, tok string, mine bool) error {
+	c.saveMu.Lock()
+	defer c.saveMu.Unlock()
+	c.mu.Lock()
+	if mine {
+		delete(c.withheld, name)
+	} else {
+		if c.withheld == nil {
+			c.withheld = map[string]string{}
+		}
+		c.withheld[name] = tok
+	}
+	c.mu.Unlock()
+	if !mine {
+		return nil
+	}
+	if err := c.opts.Sessions.Save(name, tok); err != nil {
+		return fmt.Errorf("save session: %w", err)
+	}
+	return nil
 }
 
 type authKind int
@@ -267,26 +303,25 @@ func (c *Client) identityCall(ctx context.Context, method, path string, in, out 
 	return err
 }
 
-// saveWhenClaimed saves a token that was kept from the session store while
-// another process held the name's claim, once the claim is this process's.
+// saveWhenClaimed saves the token of the current name that was withheld
+// from Sessions while another process held the name's claim, once the
+// claim is this process's.
 func (c *Client) saveWhenClaimed() error {
 	c.mu.Lock()
-	name, tok, unsaved := c.name, c.token, c.unsaved
+	name := c.name
+	tok, withheld := c.withheld[name]
 	c.mu.Unlock()
-	if !unsaved || c.opts.Claim == nil {
+	if !withheld || c.opts.Holds == nil || !c.opts.Holds(name) {
 		return nil
 	}
-	commit, mine := c.opts.Claim(name)
-	commit(nil)
-	if !mine {
-		return nil
-	}
+	c.saveMu.Lock()
+	defer c.saveMu.Unlock()
 	c.mu.Lock()
-	if c.name != name || c.token != tok {
+	if c.name != name || c.withheld[name] != tok {
 		c.mu.Unlock()
-		return nil
+		return nil // renamed, or registered again, meanwhile
 	}
-	c.unsaved = false
+	delete(c.withheld, name)
 	c.mu.Unlock()
 	if err := c.opts.Sessions.Save(name, tok); err != nil {
 		return fmt.Errorf("save session: %w", err)

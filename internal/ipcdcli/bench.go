@@ -62,7 +62,8 @@ the method and the figures of a reference run.`,
 				o.Running, o.Socket, o.Secret = true, l.Socket, co.Secret
 			}
 			if !o.UseRunning {
-				// The daemon in this process collects as "ipcd run" does.
+				// This process, its daemon and the load driver, collects
+				// as "ipcd run" does.
 				tuneGC(env.Getenv)
 			}
 			if !o.UseRunning && !o.NoChild {

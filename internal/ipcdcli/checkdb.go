@@ -88,10 +88,12 @@ func checkDBChild(ctx context.Context, exe, path string) (answer string, problem
 
 // refuseDamaged checks the database at path in a child process and
 // returns a clear error if it is damaged, where opening it in this process
-// would end in bbolt's panic. A child that cannot be started (no ipcd
-// binary) leaves the file to the caller's own open; so does a locked file.
+// would end in bbolt's panic. Anything else (no ipcd binary to run, a
+// locked file, an error that opening the file reports by itself) leaves
+// the file to the caller's own open.
 func refuseDamaged(ctx context.Context, exe, path string) error {
-	if _, problem, ran := checkDBChild(ctx, exe, path); ran && problem != nil {
+	_, problem, ran := checkDBChild(ctx, exe, path)
+	if ran && problem != nil && strings.HasPrefix(problem.Error(), "damaged") {
 		return fmt.Errorf("the database %s: %v; restore a backup made with ipcd backup, or move the file away to start with an empty database", path, problem)
 	}
 	return nil

@@ -184,3 +184,22 @@ func TestRunAfterAStartThatDiedOpening(t *testing.T) {
 		t.Errorf("bob has %+v", ck.Messages)
 	}
 }
+
+// A start that loses the data dir to a running daemon leaves the mark of
+// a start in progress alone: it may be that daemon's own.
+func TestRunThatLosesLeavesTheMark(t *testing.T) {
+	w := newWorld(t)
+	w.start()
+	defer w.shutdown()
+	mark := filepath.Join(w.dataDir, openingMark)
+	if err := os.WriteFile(mark, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := w.run("run")
+	if code == 0 || !strings.Contains(errOut, "another ipcd is already running") {
+		t.Fatalf("exit %d: %q", code, errOut)
+	}
+	if _, err := os.Stat(mark); err != nil {
+		t.Errorf("the losing start removed the mark: %v", err)
+	}
+}

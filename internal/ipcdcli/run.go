@@ -126,7 +126,11 @@ func runDaemon(ctx context.Context, env cli.Env, l cli.Location, o *RunOptions) 
 		DataDir: l.DataDir, Socket: l.Socket, Listen: o.Listen, Secret: secret, Open: o.Open,
 		Limits: limits, Logger: logger, OnlineWindow: o.OnlineWindow, Conns: o.Conns,
 	})
-	_ = os.Remove(mark)
+	if !errors.Is(err, store.ErrLocked) {
+		// (A daemon that lost the data dir to another leaves the other's
+		// mark alone.)
+		_ = os.Remove(mark)
+	}
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("another ipcd is already running with data dir %s", l.DataDir)
 	}

@@ -60,6 +60,21 @@ func (cl *claimer) claim(name string) (commit func(err error), mine bool) {
 	}, mine
 }
 
+// holds is client.Options.Holds: whether this server holds the claim of
+// name, which must be the name it acts as; after a takeover it takes the
+// lock as soon as the other server has let go.
+func (cl *claimer) holds(name string) bool {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if name != cl.current {
+		return false
+	}
+	if !cl.held {
+		cl.f, cl.held = lockName(cl.dir, name)
+	}
+	return cl.held
+}
+
 // keep is the commit of a claim of the current name: the server lets its
 // name go when the daemon says another session has it (a takeover).
 func (cl *claimer) keep(name string) func(error) {

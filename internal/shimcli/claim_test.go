@@ -55,10 +55,19 @@ func TestClaimer(t *testing.T) {
 	} else {
 		commit(errors.New("refused"))
 	}
+	if b.holds("carol") {
+		t.Fatal("the taker holds carol while a does")
+	}
 	keep, _ := a.claim("carol")
 	keep(protocol.Errorf(protocol.CodeNameTaken, "taken over"))
-	if _, mine := b.claim("carol"); !mine || !b.held {
+	if b.holds("erin") {
+		t.Fatal("holds is true of a name the server does not act as")
+	}
+	if !b.holds("carol") || !b.held {
 		t.Fatal("the taker did not get the lock its loser let go")
+	}
+	if _, mine := b.claim("carol"); !mine {
+		t.Fatal("the taker's claim of its own name is not its")
 	}
 	if commit, mine := c.claim("carol"); mine {
 		t.Fatal("a third server got the taken-over name")

@@ -90,7 +90,7 @@ func (a *App) Connect(ctx context.Context) (*client.Client, cli.Location, error)
 	opts := l.ClientOptions(a.Env.Getenv)
 	if a.claims != nil {
 		a.claims.dir = l.Sessions().Dir
-		opts.Claim = a.claims.claim
+		opts.Claim, opts.Holds = a.claims.claim, a.claims.holds
 	}
 	if a.NoAutostart {
 		return client.New(opts), l, nil
