@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/ipcd/ipcd/internal/paths"
 	"github.com/ipcd/ipcd/pkg/protocol"
 )
 
@@ -60,7 +61,7 @@ func (s FileSessions) path(name string) (string, error) {
 	if err := protocol.ValidateName(name); err != nil {
 		return "", err
 	}
-	return filepath.Join(s.Dir, name+".token"), nil
+	return filepath.Join(s.Dir, paths.NameFile(name)+".token"), nil
 }
 
 func (s FileSessions) Load(name string) (string, error) {
@@ -70,9 +71,32 @@ func (s FileSessions) Load(name string) (string, error) {
 	}
 	b, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil
+		return s.loadEarlier(name), nil
 	}
 	return strings.TrimSpace(string(b)), err
+}
+
+// loadEarlier reads the token that an ipc-mcp of before paths.NameFile
+// saved for a name with capitals, as NAME.token, so that an upgrade keeps
+// the session. Where the file system ignores case, that file may be the
+// token of the same name in small letters, and it is not read.
+func (s FileSessions) loadEarlier(name string) string {
+	if paths.NameFile(name) == name {
+		return ""
+	}
+	earlier := filepath.Join(s.Dir, name+".token")
+	fi, err := os.Stat(earlier)
+	if err != nil {
+		return ""
+	}
+	if low, err := os.Stat(filepath.Join(s.Dir, strings.ToLower(name)+".token")); err == nil && os.SameFile(fi, low) {
+		return ""
+	}
+	b, err := os.ReadFile(earlier)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // Save writes the token.

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -74,5 +75,57 @@ func TestFileSessionsPerNamePrivate(t *testing.T) {
 	}
 	if s.Last() != "" {
 		t.Errorf("Last returned an invalid name %q", s.Last())
+	}
+}
+
+// Names that differ only in case keep separate token files, whose names
+// also differ to a file system that ignores case (macOS, Windows).
+func TestFileSessionsCase(t *testing.T) {
+	dir := t.TempDir()
+	s := FileSessions{Dir: dir}
+	for name, tok := range map[string]string{"carol": "ipcd_low", "Carol": "ipcd_cap"} {
+		if err := s.Save(name, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, want := range map[string]string{"carol": "ipcd_low", "Carol": "ipcd_cap"} {
+		if got, _ := s.Load(name); got != want {
+			t.Errorf("Load(%s) = %q, want %q", name, got, want)
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	folded := map[string]bool{}
+	for _, e := range entries {
+		folded[strings.ToLower(e.Name())] = true
+	}
+	if len(entries) != 2 || len(folded) != 2 {
+		t.Errorf("token files %v share a name when case is ignored", entries)
+	}
+}
+
+// A token saved by an earlier ipc-mcp as NAME.token for a name with
+// capitals is still found, where the file system tells it from the
+// small-letter name's.
+func TestFileSessionsEarlierName(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Carol.token"), []byte("ipcd_earlier\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := FileSessions{Dir: dir}
+	want := "ipcd_earlier"
+	if _, err := os.Stat(filepath.Join(dir, "carol.token")); err == nil {
+		want = "" // this file system ignores case: it may be carol's
+	}
+	if got, _ := s.Load("Carol"); got != want {
+		t.Errorf("Load(Carol) = %q, want %q", got, want)
+	}
+	if err := s.Save("Carol", "ipcd_new"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Load("Carol"); got != "ipcd_new" {
+		t.Errorf("after Save, Load(Carol) = %q", got)
 	}
 }

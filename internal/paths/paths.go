@@ -63,3 +63,31 @@ func home(getenv Getenv) (string, error) {
 	}
 	return h, nil
 }
+
+// NameFile is the file name, before its extension, that the files kept per
+// name (session tokens, MCP servers' name locks) use for name, a valid
+// name. Names differ by case ("Carol" is not "carol") but the file systems
+// of macOS and Windows do not, so each capital letter is written as '+'
+// and the small letter: "Carol" -> "+carol". A name without capitals is
+// its own file name.
+func NameFile(name string) string {
+	n := 0
+	for i := 0; i < len(name); i++ {
+		if 'A' <= name[i] && name[i] <= 'Z' {
+			n++
+		}
+	}
+	if n == 0 {
+		return name
+	}
+	b := make([]byte, 0, len(name)+n)
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			b = append(b, '+', c+'a'-'A')
+			continue
+		}
+		b = append(b, c)
+	}
+	return string(b)
+}

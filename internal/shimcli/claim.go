@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/ipcd/ipcd/internal/client"
+	"github.com/ipcd/ipcd/internal/paths"
 	"github.com/ipcd/ipcd/pkg/protocol"
 )
 
@@ -99,7 +100,7 @@ func lockName(dir, name string) (f *os.File, mine bool) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, true
 	}
-	f, err := os.OpenFile(filepath.Join(dir, name+".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(filepath.Join(dir, paths.NameFile(name)+".lock"), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, true
 	}
