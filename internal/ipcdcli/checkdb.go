@@ -94,7 +94,7 @@ func checkDBChild(ctx context.Context, exe, path string) (answer string, problem
 func refuseDamaged(ctx context.Context, exe, path string) error {
 	_, problem, ran := checkDBChild(ctx, exe, path)
 	if ran && problem != nil && strings.HasPrefix(problem.Error(), "damaged") {
-		return fmt.Errorf("the database %s: %v; restore a backup made with ipcd backup, or move the file away to start with an empty database", path, problem)
+		return fmt.Errorf("the database %s: %v; with the daemon stopped, restore a backup made with ipcd backup, or move ipc.db and ipc.db-wal away to start with an empty database", path, problem)
 	}
 	return nil
 }

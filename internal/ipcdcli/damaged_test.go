@@ -186,20 +186,29 @@ func TestRunAfterAStartThatDiedOpening(t *testing.T) {
 }
 
 // A start that loses the data dir to a running daemon leaves the mark of
-// a start in progress alone: it may be that daemon's own.
+// a start in progress alone (it may be that daemon's own), and leaves none
+// of its own behind.
 func TestRunThatLosesLeavesTheMark(t *testing.T) {
 	w := newWorld(t)
 	w.start()
 	defer w.shutdown()
 	mark := filepath.Join(w.dataDir, openingMark)
+	lose := func() {
+		t.Helper()
+		_, errOut, code := w.run("run")
+		if code == 0 || !strings.Contains(errOut, "another ipcd is already running") {
+			t.Fatalf("exit %d: %q", code, errOut)
+		}
+	}
+	lose()
+	if _, err := os.Stat(mark); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the losing start left its mark behind: %v", err)
+	}
 	if err := os.WriteFile(mark, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, errOut, code := w.run("run")
-	if code == 0 || !strings.Contains(errOut, "another ipcd is already running") {
-		t.Fatalf("exit %d: %q", code, errOut)
-	}
+	lose()
 	if _, err := os.Stat(mark); err != nil {
-		t.Errorf("the losing start removed the mark: %v", err)
+		t.Errorf("the losing start removed the other start's mark: %v", err)
 	}
 }

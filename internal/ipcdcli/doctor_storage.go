@@ -64,7 +64,7 @@ func (d *doctor) checkDatabase() {
 	if answer, problem, ran := checkDBChild(context.Background(), d.app.Env.Executable, path); ran {
 		switch {
 		case problem != nil:
-			d.add("database", OutcomeProblem, "restore a backup (ipcd backup makes one), or move the file away to start empty", "%s: %v", path, problem)
+			d.add("database", OutcomeProblem, "restore a backup made with ipcd backup, or move ipc.db and ipc.db-wal away to start empty", "%s: %v", path, problem)
 			return
 		case answer == checkDBLocked:
 			d.add("database", OutcomeProblem,
@@ -93,12 +93,12 @@ func (d *doctor) checkDatabase() {
 		d.add("database", OutcomeProblem, "install the newer ipcd that wrote it", "%s: %v", path, err)
 		return
 	case err != nil:
-		d.add("database", OutcomeProblem, "restore a backup (ipcd backup makes one), or move the file away to start empty", "%s: %v", path, err)
+		d.add("database", OutcomeProblem, "restore a backup made with ipcd backup, or move ipc.db and ipc.db-wal away to start empty", "%s: %v", path, err)
 		return
 	}
 	defer st.Close()
 	if err := st.Check(); err != nil {
-		d.add("database", OutcomeProblem, "restore a backup, or move the file away to start empty", "%s is damaged: %v", path, err)
+		d.add("database", OutcomeProblem, "restore a backup made with ipcd backup, or move ipc.db and ipc.db-wal away to start empty", "%s is damaged: %v", path, err)
 		return
 	}
 	d.add("database", OutcomeOK, "", "%s, %s, consistent (checked with the daemon stopped)", path, cli.Bytes(st.Size()))

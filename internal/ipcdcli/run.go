@@ -115,20 +115,26 @@ func runDaemon(ctx context.Context, env cli.Env, l cli.Location, o *RunOptions) 
 	limits.MaxDBBytes = int64(o.MaxDB)
 	mark := filepath.Join(l.DataDir, openingMark)
 	if _, err := os.Stat(mark); err == nil {
-		logger.Warn("the last start ended while opening the database; checking it first")
+		logger.Warn("the last start ended while opening the database, or another start is opening it; checking it first")
 		if err := refuseDamaged(ctx, env.Executable, filepath.Join(l.DataDir, paths.DBFile)); err != nil {
 			return err
 		}
 	}
-	// The data dir may not exist yet: then there is no file to damage.
-	_ = os.WriteFile(mark, nil, 0o600)
+	// A mark that is there already stays another start's (it may be
+	// opening the file this moment). The data dir may not exist yet: then
+	// there is no file to damage.
+	created := false
+	if f, err := os.OpenFile(mark, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		created = true
+		f.Close()
+	}
 	d, err := daemon.New(daemon.Config{
 		DataDir: l.DataDir, Socket: l.Socket, Listen: o.Listen, Secret: secret, Open: o.Open,
 		Limits: limits, Logger: logger, OnlineWindow: o.OnlineWindow, Conns: o.Conns,
 	})
-	if !errors.Is(err, store.ErrLocked) {
-		// (A daemon that lost the data dir to another leaves the other's
-		// mark alone.)
+	if err == nil || created {
+		// Opened: any mark is stale. Not opened (another daemon has the
+		// file, say): only this start's own mark goes.
 		_ = os.Remove(mark)
 	}
 	if errors.Is(err, store.ErrLocked) {
