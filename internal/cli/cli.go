@@ -68,6 +68,15 @@ func Run(ctx context.Context, root *cobra.Command, args []string, env Env) int {
 	root.SetErr(env.Stderr)
 	root.SilenceErrors = true
 	root.SilenceUsage = true
+	// cobra's own "completion" shows its help for a shell it does not
+	// know, and exits 0; it is a usage mistake like any other.
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" && c.Run == nil && c.RunE == nil {
+			c.Args = cobra.NoArgs
+			c.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+		}
+	}
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
@@ -101,6 +110,17 @@ func Describe(err error) string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// ArgsUsage wraps a check of a command's arguments so that a mistake is
+// answered with the command's usage line, which says what is missing.
+func ArgsUsage(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return UsageErrorf("usage: %s (%v; see %s --help)", strings.TrimSuffix(cmd.UseLine(), " [flags]"), err, cmd.CommandPath())
+		}
+		return nil
+	}
+}
 
 // usageError marks a mistake in how a command was called.
 type usageError struct{ error }

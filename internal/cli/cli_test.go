@@ -86,6 +86,13 @@ func TestRunExitCodes(t *testing.T) {
 	if code, _ = run(func() error { return errors.New("x") }, "go"); code != ExitFailure {
 		t.Errorf("plain error: exit %d", code)
 	}
+	code, stderr = run(func() error { return nil }, "completion", "tcsh")
+	if code != ExitUsage || !strings.Contains(stderr, `unknown command "tcsh"`) {
+		t.Errorf("completion for an unknown shell: exit %d, stderr %q", code, stderr)
+	}
+	if code, _ = run(func() error { return nil }, "completion", "bash"); code != ExitOK {
+		t.Errorf("completion bash: exit %d", code)
+	}
 }
 
 func TestMailHeaderAndSendReceipt(t *testing.T) {

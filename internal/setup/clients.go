@@ -2,7 +2,6 @@ package setup
 
 import (
 	"errors"
-	"fmt"
 	"path"
 	"strings"
 )
@@ -75,7 +74,7 @@ func lookupClient(name string) (*clientInfo, error) {
 			return &clients[i], nil
 		}
 	}
-	return nil, fmt.Errorf("%w %q: choose one of %s", ErrUnknownClient, name, strings.Join(ClientNames(), ", "))
+	return nil, usagef("%w %q: choose one of %s", ErrUnknownClient, name, strings.Join(ClientNames(), ", "))
 }
 
 // claudeCodeFiles: the MCP server goes where `claude mcp add --scope user`

@@ -19,6 +19,19 @@ func (e usageErr) Error() string { return string(e) }
 // IsUsage marks the error as a mistake in how the command was called.
 func (usageErr) IsUsage() bool { return true }
 
+// usageMistake is an error of a request that names no client setup knows,
+// or asks for what its client cannot have: a usage mistake too.
+type usageMistake struct{ error }
+
+func (e usageMistake) Unwrap() error { return e.error }
+
+// IsUsage marks the error as a mistake in how the command was called.
+func (usageMistake) IsUsage() bool { return true }
+
+func usagef(format string, args ...any) error {
+	return usageMistake{fmt.Errorf(format, args...)}
+}
+
 type cmdFlags struct {
 	name    string
 	dryRun  bool

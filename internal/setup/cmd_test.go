@@ -168,12 +168,20 @@ func TestCmdUsageErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: got %v, want %q", tt.args, err, tt.want)
 		}
+		// Command lines exit with their usage code for each of them.
+		var usage interface{ IsUsage() bool }
+		if !errors.As(err, &usage) || !usage.IsUsage() {
+			t.Errorf("%q: %v is not marked as a usage mistake", tt.args, err)
+		}
 		if diff := cmp.Diff(before, snapshot(t, o.Home)); diff != "" {
 			t.Errorf("%q changed files:\n%s", tt.args, diff)
 		}
 	}
 	if _, err := runCmd(t, o); !errors.Is(err, ErrUsage) {
 		t.Errorf("missing client: %v is not ErrUsage", err)
+	}
+	if _, err := runCmd(t, o, "vscode"); !errors.Is(err, ErrUnknownClient) {
+		t.Errorf("unknown client: %v is not ErrUnknownClient", err)
 	}
 }
 

@@ -69,11 +69,11 @@ func Plan(o *Options, req Request) (*Change, error) {
 		return nil, err
 	}
 	if req.Project && c.name != Cursor {
-		return nil, fmt.Errorf("check flags: --project is supported only for %s", Cursor)
+		return nil, usagef("check flags: --project is supported only for %s", Cursor)
 	}
 	if req.Name != "" {
 		if perr := protocol.ValidateName(req.Name); perr != nil {
-			return nil, fmt.Errorf("check name: %w", perr)
+			return nil, usagef("check name: %w", perr)
 		}
 	}
 	var specs []fileSpec

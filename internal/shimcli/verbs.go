@@ -35,7 +35,7 @@ waiting. A name held by another live session is refused unless --takeover is giv
 which ends that session. The session is saved, so later commands act as this name.`,
 		Example: `  ipc-mcp register barney
   ipc-mcp register claude --takeover`,
-		Args: cobra.ExactArgs(1),
+		Args: cli.ArgsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, l, err := app.Connect(cmd.Context())
 			if err != nil {
@@ -89,7 +89,7 @@ the recipient can read with its own tools.`,
   ipc-mcp send barney The database migration is complete
   ipc-mcp send claude - < debug.log
   ipc-mcp send barney --reply-to 42 "Fixed, thanks"`,
-		Args: cobra.MinimumNArgs(2),
+		Args: cli.ArgsUsage(cobra.MinimumNArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			content, err := messageText(cmd, args[1:])
 			if err != nil {
@@ -254,7 +254,7 @@ func newCmdBroadcast(app *App) *cobra.Command {
 		Use:     "broadcast MESSAGE...",
 		Short:   "Send a message to every other registered name",
 		Example: `  ipc-mcp broadcast team meeting in 5`,
-		Args:    cobra.MinimumNArgs(1),
+		Args:    cli.ArgsUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			content, err := messageText(cmd, args)
 			if err != nil {
@@ -332,7 +332,7 @@ func newCmdRename(app *App) *cobra.Command {
 		Long: `Rename your own identity (at most once an hour). Mail to the old name reaches the new
 one for two hours, and every other identity gets a note about it.`,
 		Example: `  ipc-mcp rename fred-debugging`,
-		Args:    cobra.ExactArgs(1),
+		Args:    cli.ArgsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := app.Identity(cmd.Context())
 			if err != nil {
