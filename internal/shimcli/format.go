@@ -55,11 +55,15 @@ func printIdentities(w io.Writer, ids []protocol.Identity, me string, now time.T
 	fmt.Fprintln(tw, "NAME\tONLINE\tLAST SEEN\tUNREAD")
 	for _, id := range ids {
 		name, online, seen := id.Name, "no", "never"
+		var notes []string
 		if name == me {
-			name += " (you)"
+			notes = append(notes, "you")
 		}
 		if len(id.ForwardedFrom) > 0 {
-			name += " (was " + strings.Join(id.ForwardedFrom, ", ") + ")"
+			notes = append(notes, "was "+strings.Join(id.ForwardedFrom, ", "))
+		}
+		if len(notes) > 0 {
+			name += " (" + strings.Join(notes, "; ") + ")"
 		}
 		switch {
 		case !id.Registered:

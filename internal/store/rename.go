@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -50,7 +51,7 @@ func (s *Store) Rename(p RenameParams) (RenameResult, error) {
 			// Rounded up: a client that waits as told is never early.
 			wait := next.Sub(now)
 			return protocol.Errorf(protocol.CodeRenameCooldown,
-				"an identity may rename once an hour; you can rename again in %s", (wait+time.Second-1).Truncate(time.Second)).
+				"an identity may rename once an hour; you can rename again in %s", waitText(wait)).
 				WithDetail("retry_after_ms", (wait + time.Millisecond - 1).Milliseconds())
 		}
 		other, taken, err := resolve(tx, p.NewName, now)
@@ -169,4 +170,22 @@ func deleteIdentity(tx *bolt.Tx, rec identityRecord) error {
 		}
 	}
 	return tx.Bucket(bIdentities).Delete(key(rec.ID))
+}
+
+// waitText says a wait as people do, rounded up to the second: "1h",
+// "59m 30s", "45s".
+func waitText(d time.Duration) string {
+	d = (d + time.Second - 1).Truncate(time.Second)
+	h, m, sec := d/time.Hour, d%time.Hour/time.Minute, d%time.Minute/time.Second
+	var parts []string
+	if h > 0 {
+		parts = append(parts, fmt.Sprintf("%dh", h))
+	}
+	if m > 0 {
+		parts = append(parts, fmt.Sprintf("%dm", m))
+	}
+	if sec > 0 || len(parts) == 0 {
+		parts = append(parts, fmt.Sprintf("%ds", sec))
+	}
+	return strings.Join(parts, " ")
 }

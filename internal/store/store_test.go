@@ -457,3 +457,15 @@ func writeBackup(s *Store, path string) error {
 	}
 	return f.Close()
 }
+
+// The rename cooldown's wait reads as people say it, rounded up.
+func TestWaitText(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		time.Hour: "1h", 59*time.Minute + 30*time.Second: "59m 30s", 45 * time.Second: "45s",
+		400 * time.Millisecond: "1s", 0: "0s", time.Hour + time.Second: "1h 1s", 90*time.Minute - time.Millisecond: "1h 30m",
+	} {
+		if got := waitText(d); got != want {
+			t.Errorf("waitText(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
