@@ -137,14 +137,20 @@ func (s *Server) Run(ctx context.Context, t mcp.Transport) error {
 // then answer with the daemon's sentence (name_taken, say).
 func (s *Server) registerAtStart(ctx context.Context) {
 	defer close(s.started)
+	// A server that stops before it got that far (its client closed
+	// stdin at once) has nothing to warn about.
 	c, err := s.conn(ctx)
 	if err != nil {
-		s.log.Warn("cannot reach the daemon at start-up", "err", err)
+		if ctx.Err() == nil {
+			s.log.Warn("cannot reach the daemon at start-up", "err", err)
+		}
 		return
 	}
 	res, err := c.Register(ctx, s.o.Name, false)
 	if err != nil {
-		s.log.Warn("cannot register at start-up", "name", s.o.Name, "err", err)
+		if ctx.Err() == nil {
+			s.log.Warn("cannot register at start-up", "name", s.o.Name, "err", err)
+		}
 		return
 	}
 	s.markNamed()
