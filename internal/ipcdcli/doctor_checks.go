@@ -200,7 +200,13 @@ func (d *doctor) checkDaemon(ctx context.Context, c *client.Client) {
 			"use the secret the daemon uses: the same IPC_SHARED_SECRET / --secret-file, or the secret file in the daemon's data dir (a different --data-dir?)",
 			"the daemon refuses this secret: %s", cli.Describe(err))
 	default:
-		d.add("admin access", OutcomeProblem, "see the daemon's log", "%s", cli.Describe(err))
+		fix := "see the daemon's log"
+		var pe *protocol.Error
+		if !errors.As(err, &pe) {
+			// Refused on this side: the secret could not be read.
+			fix = "fix what it says (the secret check names the file and its mode)"
+		}
+		d.add("admin access", OutcomeProblem, fix, "%s", cli.Describe(err))
 	}
 	if h.Mode == protocol.ModeOpen {
 		d.add("mode", OutcomeWarn, "restart the daemon without --open: it then creates and uses a secret file",

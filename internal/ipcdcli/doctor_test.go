@@ -74,6 +74,8 @@ func TestDoctorProblems(t *testing.T) {
 			t.Errorf("exit %d", code)
 		}
 		wantCheck(t, checks, "secret", OutcomeProblem, "mode 0644", "chmod 600 "+secret)
+		// The secret is refused on this side, not by the daemon.
+		wantCheck(t, checks, "admin access", OutcomeProblem, "", "the secret check names the file")
 		out, _, _ := w.run("doctor")
 		if !strings.Contains(out, "fix: chmod 600 "+secret) || !strings.Contains(out, "problems found.") {
 			t.Errorf("text output:\n%s", out)
