@@ -232,6 +232,13 @@ func (c *Client) Status(ctx context.Context) (protocol.StatusResponse, error) {
 	return out, err
 }
 
+// Shutdown asks the daemon to stop gracefully; it answers first.
+func (c *Client) Shutdown(ctx context.Context) (protocol.ShutdownResponse, error) {
+	var out protocol.ShutdownResponse
+	err := c.adminCall(ctx, http.MethodPost, "/v1/admin/shutdown", struct{}{}, decodeInto(&out))
+	return out, err
+}
+
 // Backup streams a consistent copy of the database to w.
 func (c *Client) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	var n int64

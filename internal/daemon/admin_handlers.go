@@ -159,3 +159,14 @@ func (d *Daemon) handleImport(w http.ResponseWriter, r *http.Request, _ *call) e
 	}
 	return writeJSON(w, resp)
 }
+
+// handleShutdown stops the daemon gracefully, as SIGTERM does: requests in
+// flight finish, waits return, nothing acknowledged is lost. It is how
+// "ipcd stop" ends a daemon that no service manager runs, on every OS.
+func (d *Daemon) handleShutdown(w http.ResponseWriter, _ *http.Request, _ *call) error {
+	if err := writeJSON(w, protocol.ShutdownResponse{Stopping: true, PID: os.Getpid()}); err != nil {
+		return err
+	}
+	d.askOnce.Do(func() { close(d.asked) })
+	return nil
+}

@@ -43,6 +43,9 @@ type Daemon struct {
 
 	stopOnce sync.Once
 	stopping chan struct{} // closed when shutdown begins: waits return
+
+	askOnce sync.Once
+	asked   chan struct{} // closed when an operator asks the daemon to stop
 }
 
 // ErrOpenWithTCP refuses open mode together with a TCP listener.
@@ -94,6 +97,7 @@ func New(cfg Config) (*Daemon, error) {
 		uid:      os.Getuid(),
 		started:  cfg.Clock.Now(),
 		stopping: make(chan struct{}),
+		asked:    make(chan struct{}),
 	}
 	d.handler = d.routes()
 	return d, nil
@@ -135,6 +139,8 @@ func (d *Daemon) Serve(ctx context.Context, lns ...net.Listener) error {
 	var err error
 	select {
 	case <-ctx.Done():
+	case <-d.asked:
+		d.log.Info("stopping: an operator asked (ipcd stop)")
 	case err = <-errc:
 	}
 	d.beginStop()

@@ -635,3 +635,46 @@ func TestLargeBroadcastFiles(t *testing.T) {
 		t.Fatalf("large-message files: %v", files)
 	}
 }
+
+// An operator's shutdown request is answered, then stops the daemon as
+// SIGTERM does: Serve returns by itself and a waiting reader gets its
+// answer. Only an admin session may ask.
+func TestShutdownRequest(t *testing.T) {
+	td := startDaemon(t, nil)
+	alice := td.as("alice")
+	_, err := alice.Send(bg, protocol.SendRequest{To: "bob", Content: "before the stop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// (An identity's token may not ask: TestEachBadInputHasItsCode.)
+	bob := td.as("bob")
+	waited := make(chan error, 1)
+	go func() {
+		_, err := bob.Wait(bg, protocol.WaitRequest{TimeoutMS: 60_000, After: 1 << 40})
+		waited <- err
+	}()
+	waitFor(t, func() bool { return waiting(t, alice, "bob") })
+
+	admin := td.client()
+	res, err := admin.Shutdown(bg)
+	if err != nil || !res.Stopping || res.PID != os.Getpid() {
+		t.Fatalf("shutdown: %+v, %v", res, err)
+	}
+	select {
+	case <-td.stopped:
+	case <-time.After(time.Minute):
+		t.Fatal("Serve did not return after a shutdown request")
+	}
+	select {
+	case <-waited:
+	case <-time.After(time.Minute):
+		t.Fatal("a waiting reader was not answered")
+	}
+	td.d.Close()
+	td.stop = nil
+	td.start()
+	got := check(t, td.as("bob"), protocol.CheckRequest{})
+	if len(got.Messages) != 1 || got.Messages[0].Content != "before the stop" {
+		t.Errorf("after the restart bob has %q", texts(got.Messages))
+	}
+}

@@ -151,6 +151,7 @@ func TestEachBadInputHasItsCode(t *testing.T) {
 		{name: "token for another name", method: "POST", path: "/v1/check", body: `{}`, want: protocol.CodeIdentityMismatch,
 			headers: map[string]string{"Authorization": "Bearer " + tok, protocol.HeaderName: "bob"}},
 		{name: "identity token on admin endpoint", method: "GET", path: "/v1/admin/status", headers: auth, want: protocol.CodeAdminRequired},
+		{name: "identity token asks for shutdown", method: "POST", path: "/v1/admin/shutdown", body: `{}`, headers: auth, want: protocol.CodeAdminRequired},
 		{name: "origin header", method: "GET", path: "/v1/health", headers: map[string]string{"Origin": "http://evil.example"}, want: protocol.CodeOriginForbidden},
 		{name: "browser fetch", method: "GET", path: "/v1/health", headers: map[string]string{"Sec-Fetch-Mode": "cors"}, want: protocol.CodeOriginForbidden},
 		{name: "origin header, wrong method", method: "GET", path: "/v1/send", headers: map[string]string{"Origin": "http://evil.example"}, want: protocol.CodeOriginForbidden},

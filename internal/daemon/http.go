@@ -69,6 +69,7 @@ func (d *Daemon) routes() http.Handler {
 		{"GET", "/v1/admin/watch", admin, d.handleWatch},
 		{"GET", "/v1/admin/backup", admin, d.handleBackup},
 		{"POST", "/v1/admin/import", admin, d.handleImport},
+		{"POST", "/v1/admin/shutdown", admin, d.handleShutdown},
 	}
 	byPattern := map[string]map[string]http.HandlerFunc{}
 	for _, rt := range table {

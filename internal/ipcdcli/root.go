@@ -88,6 +88,9 @@ func (a *App) fillService() {
 		return
 	}
 	s := a.Service
+	if s.OnDemand == nil {
+		s.OnDemand = onDemand{a}
+	}
 	s.DataDir, s.Socket = l.DataDir, l.Socket
 	s.DataDirSet = a.Loc.DataDir != "" || a.Env.Getenv(paths.EnvDataDir) != ""
 	s.SocketSet = a.Loc.Socket != "" || a.Env.Getenv(paths.EnvSocket) != ""

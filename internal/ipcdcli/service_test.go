@@ -9,8 +9,10 @@ import (
 	"testing"
 
 	"github.com/ipcd/ipcd/internal/cli"
+	"github.com/ipcd/ipcd/internal/client"
 	"github.com/ipcd/ipcd/internal/service"
 	"github.com/ipcd/ipcd/internal/syncbuf"
+	"github.com/ipcd/ipcd/pkg/protocol"
 )
 
 // TestInstallDryRunThroughRoot runs "ipcd install --dry-run" through the
@@ -155,12 +157,58 @@ func TestInstallWithoutServiceManager(t *testing.T) {
 	if entries, _ := os.ReadDir(w.home); len(entries) > 0 {
 		t.Errorf("a failed install wrote into home: %v", entries)
 	}
-	for _, verb := range []string{"start", "stop", "restart", "uninstall"} {
+	// (start, stop and restart act on a daemon that runs without a
+	// service: TestControlWithoutServiceManager.)
+	for _, verb := range []string{"uninstall"} {
 		errb := &syncbuf.Buffer{}
 		app := w.app(&syncbuf.Buffer{}, errb)
 		app.Service = &service.Options{Home: w.home, Executable: "/usr/local/bin/ipcd"}
 		if code := cli.Run(context.Background(), newRootCmd(app), []string{verb}, app.Env); code == 0 || !strings.Contains(errb.String(), "no usable service manager") {
 			t.Errorf("%s: exit %d, %q", verb, code, errb.String())
 		}
+	}
+}
+
+// Without a service manager, start, stop and restart act on the daemon
+// that runs without one: stop asks it to stop and returns once it has
+// (the database is free: an offline backup can open it), start runs
+// "ipcd run" in the background, restart does both; mail survives.
+func TestControlWithoutServiceManager(t *testing.T) {
+	w := newWorld(t)
+	w.svc.detectErr = &service.UnsupportedError{Detected: "unix-systemv", Reason: "no systemd"}
+	w.ipcdIsThisBinary()
+	t.Cleanup(func() { w.run("stop") })
+	run := func(verb, want string) string {
+		t.Helper()
+		out, errOut, code := w.run(verb)
+		if code != 0 || !strings.Contains(out, want) {
+			t.Fatalf("%s: exit %d, %q %q; want %q", verb, code, out, errOut, want)
+		}
+		return out
+	}
+	pidIn := func(out string) string {
+		_, rest, _ := strings.Cut(out, "(pid ")
+		pid, _, _ := strings.Cut(rest, ",")
+		return strings.TrimSuffix(pid, ")")
+	}
+	run("stop", "ipcd is not running.")
+	first := pidIn(run("start", "Started ipcd (pid "))
+	run("start", "ipcd is already running (pid "+first+", not as a service).")
+	w.send(w.as("alice"), "bob", "kept")
+	second := pidIn(run("restart", "Restarted ipcd (pid "))
+	if second == first {
+		t.Errorf("restart kept pid %s", first)
+	}
+	ck, err := w.as("bob").Check(context.Background(), protocol.CheckRequest{Peek: true})
+	if err != nil || len(ck.Messages) != 1 || ck.Messages[0].Content != "kept" {
+		t.Fatalf("after the restart bob has %+v, %v", ck.Messages, err)
+	}
+	run("stop", "Stopped ipcd (pid "+second+", not run as a service")
+	if _, err := w.client().Health(context.Background()); !client.IsDown(err) {
+		t.Errorf("the daemon still answers after stop: %v", err)
+	}
+	out, errOut, code := w.run("backup", filepath.Join(w.dir, "after-stop.db"))
+	if code != 0 || !strings.Contains(out, "no daemon was running") {
+		t.Errorf("backup after stop: exit %d, %q %q", code, out, errOut)
 	}
 }

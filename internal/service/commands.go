@@ -148,32 +148,50 @@ func NewCmdUninstall(opts *Options) *cobra.Command {
 
 // NewCmdStart returns "ipcd start".
 func NewCmdStart(opts *Options) *cobra.Command {
-	return newControlCmd(opts, actionStart, "Start the installed ipcd service", "  ipcd start")
+	return newControlCmd(opts, actionStart, "Start the ipcd service; with no service, start ipcd run in the background", "  ipcd start")
 }
 
 // NewCmdStop returns "ipcd stop".
 func NewCmdStop(opts *Options) *cobra.Command {
 	return newControlCmd(opts, actionStop,
-		"Stop the ipcd service (it starts again at the next login; ipc-mcp may start a daemon on demand)",
+		"Stop the ipcd service, or the daemon that runs without one (ipc-mcp may start a daemon on demand)",
 		"  ipcd stop")
 }
 
 // NewCmdRestart returns "ipcd restart".
 func NewCmdRestart(opts *Options) *cobra.Command {
-	return newControlCmd(opts, actionRestart, "Restart the ipcd service, e.g. after upgrading the binary",
+	return newControlCmd(opts, actionRestart, "Restart the ipcd service, or the daemon that runs without one, e.g. after an upgrade",
 		"  ipcd restart")
 }
 
 func newControlCmd(opts *Options, action, short, example string) *cobra.Command {
 	return &cobra.Command{
-		Use:     action,
-		Short:   short,
+		Use:   action,
+		Short: short,
+		Long: short + `.
+
+With an installed service, the service manager does it (systemd, launchd,
+the Windows service manager). Where no service is installed, or none can be
+(a container without systemd, say), ipcd acts on the daemon that runs
+without one: stop asks it to stop gracefully (requests in flight finish,
+nothing acknowledged is lost) and returns once it no longer answers; start
+runs "ipcd run" in the background, logging to DATA_DIR/ipcd.log, as ipc-mcp
+does; restart does both.`,
 		Example: example,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			m := opts.manager()
 			p, err := detectedPlan(ctx, opts, m, action)
+			if opts.OnDemand != nil && noService(ctx, m, p, err) {
+				err = nil
+				msg, cerr := controlOnDemand(ctx, opts.OnDemand, action)
+				if cerr != nil {
+					return cerr
+				}
+				_, err = fmt.Fprintln(cmd.OutOrStdout(), msg+".")
+				return err
+			}
 			if err != nil {
 				return err
 			}

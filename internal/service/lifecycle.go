@@ -160,6 +160,48 @@ func control(ctx context.Context, m Manager, p Plan, action string) (string, err
 	return pastTense[action] + " ipcd (" + where(p) + ")", nil
 }
 
+// noService says that no service runs ipcd here: none can be installed
+// (detectErr), or none is.
+func noService(ctx context.Context, m Manager, p Plan, detectErr error) bool {
+	if detectErr != nil {
+		return errors.Is(detectErr, ErrUnsupported)
+	}
+	st, err := m.Status(ctx, p)
+	return err == nil && st == StateNotInstalled
+}
+
+// controlOnDemand starts, stops or restarts a daemon that no service
+// manager runs.
+func controlOnDemand(ctx context.Context, d OnDemand, action string) (string, error) {
+	pid, err := d.Running(ctx)
+	if err != nil {
+		return "", fmt.Errorf("%s ipcd: %w", action, err)
+	}
+	switch {
+	case action == actionStart && pid != 0:
+		return fmt.Sprintf("ipcd is already running (pid %d, not as a service)", pid), nil
+	case action == actionStop && pid == 0:
+		return "ipcd is not running", nil
+	}
+	if pid != 0 {
+		if err := d.Stop(ctx); err != nil {
+			return "", fmt.Errorf("stop ipcd: %w", err)
+		}
+		if action == actionStop {
+			return fmt.Sprintf("Stopped ipcd (pid %d, not run as a service; an AI client's ipc-mcp starts it again when it needs it)", pid), nil
+		}
+	}
+	started, err := d.Start(ctx)
+	if err != nil {
+		return "", fmt.Errorf("start ipcd: %w", err)
+	}
+	verb := "Started"
+	if pid != 0 {
+		verb = "Restarted"
+	}
+	return fmt.Sprintf("%s ipcd (pid %d, in the background, not as a service)", verb, started), nil
+}
+
 var pastTense = map[string]string{actionStart: "Started", actionStop: "Stopped", actionRestart: "Restarted"}
 
 // where names the installed service for people.

@@ -1,10 +1,13 @@
 package service
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -383,5 +386,83 @@ func TestInstallNotesSharedSecret(t *testing.T) {
 		if !strings.Contains(out, "IPC_SHARED_SECRET is set here, but the service does not inherit it") || strings.Contains(out, "s3cr3t") {
 			t.Errorf("install %v output:\n%s", args, out)
 		}
+	}
+}
+
+// fakeOnDemand is a daemon that no service manager runs.
+type fakeOnDemand struct {
+	pid   int
+	calls []string
+}
+
+func (f *fakeOnDemand) Running(context.Context) (int, error) { return f.pid, nil }
+
+func (f *fakeOnDemand) Stop(context.Context) error {
+	f.calls = append(f.calls, "stop")
+	f.pid = 0
+	return nil
+}
+
+func (f *fakeOnDemand) Start(context.Context) (int, error) {
+	f.calls = append(f.calls, "start")
+	f.pid = 4242
+	return f.pid, nil
+}
+
+// Where no service runs ipcd (none can be installed, or none is), start,
+// stop and restart act on the daemon that runs without one; an installed
+// service is always controlled through its manager.
+func TestControlOnDemand(t *testing.T) {
+	tests := []struct {
+		command   string
+		pid       int
+		wantCalls []string
+		wantOut   string
+	}{
+		{"stop", 77, []string{"stop"}, "Stopped ipcd (pid 77, not run as a service"},
+		{"stop", 0, nil, "ipcd is not running"},
+		{"start", 0, []string{"start"}, "Started ipcd (pid 4242, in the background"},
+		{"start", 77, nil, "ipcd is already running (pid 77, not as a service)"},
+		{"restart", 77, []string{"stop", "start"}, "Restarted ipcd (pid 4242"},
+		{"restart", 0, []string{"start"}, "Started ipcd (pid 4242"},
+	}
+	for _, unsupported := range []bool{true, false} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s/%d/unsupported=%v", tt.command, tt.pid, unsupported), func(t *testing.T) {
+				fake := newFake(PlatformSystemd)
+				if unsupported {
+					fake = newFake("")
+					fake.detectErr = &UnsupportedError{Detected: "unix-systemv", Reason: "no systemd"}
+				}
+				opts, _ := newTestOptions(t, fake)
+				d := &fakeOnDemand{pid: tt.pid}
+				opts.OnDemand = d
+				out, err := execute(t, command(t, opts, tt.command))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.HasPrefix(out, tt.wantOut) {
+					t.Errorf("output %q, want prefix %q", out, tt.wantOut)
+				}
+				if diff := cmp.Diff(tt.wantCalls, d.calls); diff != "" {
+					t.Errorf("daemon calls (-want +got):\n%s", diff)
+				}
+				if slices.Contains(fake.calls, "start") || slices.Contains(fake.calls, "stop") {
+					t.Errorf("the service manager was asked: %v", fake.calls)
+				}
+			})
+		}
+	}
+	// An installed service stays the manager's.
+	fake := newFake(PlatformSystemd)
+	fake.installed, fake.running = true, true
+	opts, _ := newTestOptions(t, fake)
+	d := &fakeOnDemand{pid: 77}
+	opts.OnDemand = d
+	if _, err := execute(t, command(t, opts, "stop")); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.calls) != 0 || !slices.Contains(fake.calls, "stop") || fake.running {
+		t.Errorf("installed service: daemon calls %v, manager calls %v", d.calls, fake.calls)
 	}
 }

@@ -43,6 +43,21 @@ type Options struct {
 	SharedSecretInEnv bool
 	// GOOS selects the platform; empty means runtime.GOOS.
 	GOOS string
+	// OnDemand, if set, controls a daemon that no service manager runs
+	// ("ipcd run", or one that ipc-mcp started): start, stop and restart
+	// use it when the service is not installed or cannot be here.
+	OnDemand OnDemand
+}
+
+// OnDemand starts and stops a daemon without a service manager.
+type OnDemand interface {
+	// Running returns the pid of the daemon that answers, 0 if none does.
+	Running(ctx context.Context) (pid int, err error)
+	// Stop asks the daemon that answers to stop, and returns once it has.
+	Stop(ctx context.Context) error
+	// Start starts a daemon in the background and returns its pid once it
+	// answers.
+	Start(ctx context.Context) (pid int, err error)
 }
 
 // Status reports the state of the ipcd service for "ipcd status" and

@@ -335,6 +335,13 @@ type StatusResponse struct {
 	Limits        Limits     `json:"limits"`
 }
 
+// ShutdownResponse answers POST /v1/admin/shutdown: the daemon stops
+// gracefully after this answer.
+type ShutdownResponse struct {
+	Stopping bool `json:"stopping"`
+	PID      int  `json:"pid"`
+}
+
 // Event types of the watch stream.
 const (
 	EventMessage   = "message"
