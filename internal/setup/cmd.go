@@ -116,6 +116,9 @@ func runSetup(w io.Writer, opts *Options, req Request, dryRun bool) error {
 		}
 		io.WriteString(w, unifiedDiff(oldName, f.Path, f.Before, f.After))
 	}
+	for _, n := range ch.Notes {
+		fmt.Fprintln(w, "Note: "+n)
+	}
 	if !ch.Changed() {
 		printHints(w, o, ch)
 		return nil

@@ -199,3 +199,48 @@ func TestCmdProjectDir(t *testing.T) {
 		t.Error("global cursor file touched")
 	}
 }
+
+// What setup keeps as it is but a user should know is said in a note: an
+// IPC_SHARED_SECRET in the entry's env, and hooks that --no-hooks leaves
+// acting as another name than the server's.
+func TestCmdNotes(t *testing.T) {
+	t.Run("hooks left with another name", func(t *testing.T) {
+		o := testOptions(t)
+		if _, err := runCmd(t, o, "claude-code", "--name", "alice"); err != nil {
+			t.Fatal(err)
+		}
+		out, err := runCmd(t, o, "claude-code", "--name", "alice2", "--no-hooks")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out, "Note: "+filepath.Join(o.Home, ".claude", "settings.json")+": its ipcd hooks, left alone with --no-hooks, act as alice, not as the server's alice2") {
+			t.Errorf("output:\n%s", out)
+		}
+		list, err := runCmd(t, o, "--list")
+		if err != nil || !strings.Contains(list, "set up as alice2, hooks 3/3 acting as alice") {
+			t.Errorf("--list: %v\n%s", err, list)
+		}
+		// Hooks that act as the server's name need no note.
+		out, err = runCmd(t, o, "claude-code", "--name", "alice", "--no-hooks")
+		if err != nil || strings.Contains(out, "Note:") {
+			t.Errorf("same name: %v\n%s", err, out)
+		}
+	})
+	for _, tc := range []struct{ client, path, content string }{
+		{"gemini", ".gemini/settings.json", `{"mcpServers": {"ipc": {"command": "python3", "env": {"IPC_SHARED_SECRET": "old"}}}}`},
+		{"codex", ".codex/config.toml", "[mcp_servers.ipc]\ncommand = \"python3\"\nenv = { IPC_SHARED_SECRET = \"old\" }\n"},
+		{"codex", ".codex/config.toml", "[mcp_servers.ipc]\ncommand = \"python3\"\n\n[mcp_servers.ipc.env]\nIPC_SHARED_SECRET = \"old\"\n"},
+	} {
+		t.Run("shared secret kept/"+tc.client, func(t *testing.T) {
+			o := testOptions(t)
+			writeFile(t, filepath.Join(o.Home, tc.path), tc.content, 0o600)
+			out, err := runCmd(t, o, tc.client, "--name", "carol")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out, "Note: "+filepath.Join(o.Home, tc.path)+": the entry's env sets IPC_SHARED_SECRET, which setup keeps") {
+				t.Errorf("output:\n%s", out)
+			}
+		})
+	}
+}

@@ -116,10 +116,15 @@ func (d *codexDoc) state() serverState {
 				st.command, _ = decodeTOMLString(d.raw(it))
 			case slices.Equal(it.key, []string{"env", "IPC_NAME"}):
 				st.name, _ = decodeTOMLString(d.raw(it))
+			case slices.Equal(it.key, []string{"env", "IPC_SHARED_SECRET"}):
+				st.sharedSecret = true
 			case slices.Equal(it.key, []string{"env"}):
 				for _, m := range it.inline {
-					if slices.Equal(m.key, []string{"IPC_NAME"}) {
+					switch {
+					case slices.Equal(m.key, []string{"IPC_NAME"}):
 						st.name, _ = decodeTOMLString(m.valRaw)
+					case slices.Equal(m.key, []string{"IPC_SHARED_SECRET"}):
+						st.sharedSecret = true
 					}
 				}
 			}
@@ -127,8 +132,11 @@ func (d *codexDoc) state() serverState {
 	}
 	if env := d.block([]string{"env"}); env != nil {
 		for _, it := range env.items {
-			if slices.Equal(it.key, []string{"IPC_NAME"}) {
+			switch {
+			case slices.Equal(it.key, []string{"IPC_NAME"}):
 				st.name, _ = decodeTOMLString(d.raw(it))
+			case slices.Equal(it.key, []string{"IPC_SHARED_SECRET"}):
+				st.sharedSecret = true
 			}
 		}
 	}

@@ -171,9 +171,10 @@ func TestCodexState(t *testing.T) {
 	}{
 		{"", serverState{}},
 		{"[mcp_servers.other]\ncommand = \"x\"\n", serverState{}},
-		{"[mcp_servers.ipc]\ncommand = '/a b/ipc-mcp'\n[mcp_servers.ipc.env]\nIPC_NAME = \"al\\u0069ce\"\n", serverState{true, "/a b/ipc-mcp", "alice"}},
-		{"[mcp_servers.ipc]\ncommand = \"/x\"\nenv = {IPC_NAME = 'bob'}\n", serverState{true, "/x", "bob"}},
-		{"[mcp_servers.ipc]\ncommand = \"/x\"\nenv.IPC_NAME = \"carol\"\n", serverState{true, "/x", "carol"}},
+		{"[mcp_servers.ipc]\ncommand = '/a b/ipc-mcp'\n[mcp_servers.ipc.env]\nIPC_NAME = \"al\\u0069ce\"\n", serverState{true, "/a b/ipc-mcp", "alice", false}},
+		{"[mcp_servers.ipc]\ncommand = \"/x\"\nenv = {IPC_NAME = 'bob'}\n", serverState{true, "/x", "bob", false}},
+		{"[mcp_servers.ipc]\ncommand = \"/x\"\nenv.IPC_NAME = \"carol\"\n", serverState{true, "/x", "carol", false}},
+		{"[mcp_servers.ipc]\ncommand = \"/x\"\nenv.IPC_SHARED_SECRET = \"s\"\n", serverState{true, "/x", "", true}},
 	}
 	for _, tt := range tests {
 		d, err := parseCodexDoc([]byte(tt.in))

@@ -91,6 +91,15 @@ func isIpcdHook(command, exe string) bool {
 	return base == "ipc-mcp" || base == "ipc-mcp.exe" || base == baseName(exe)
 }
 
+// hookName is the name an ipcd hook command acts as ("" for none).
+func hookName(command string) string {
+	words := shellWords(command, 4)
+	if len(words) == 4 && words[2] == "--as" {
+		return words[3]
+	}
+	return ""
+}
+
 // baseName is the last element of a Unix or Windows path.
 func baseName(p string) string {
 	if i := strings.LastIndexAny(p, `/\`); i >= 0 {

@@ -30,9 +30,10 @@ func (s *serverStyle) jsonEntry(e entry) object {
 
 // serverState is what a file says about ipcd's MCP server.
 type serverState struct {
-	found   bool
-	command string
-	name    string // IPC_NAME
+	found        bool
+	command      string
+	name         string // IPC_NAME
+	sharedSecret bool   // env sets IPC_SHARED_SECRET
 }
 
 func readJSONServer(d *jsonDoc, s *serverStyle) (serverState, error) {
@@ -53,6 +54,8 @@ func readJSONServer(d *jsonDoc, s *serverStyle) (serverState, error) {
 	st.command, _ = d.str(ref, "command")
 	if env, found, err := d.object(ref, "env"); err == nil && found {
 		st.name, _ = d.str(env, "IPC_NAME")
+		i, err := d.find(env, "IPC_SHARED_SECRET")
+		st.sharedSecret = err == nil && i >= 0
 	}
 	return st, nil
 }

@@ -42,6 +42,9 @@ func describeStatus(st Status) string {
 	}
 	if st.HookEvents > 0 {
 		s += fmt.Sprintf(", hooks %d/%d", st.Hooks, st.HookEvents)
+		if st.HooksAs != "" {
+			s += " acting as " + st.HooksAs
+		}
 	}
 	if !st.Current {
 		s += fmt.Sprintf(", runs another ipc-mcp (%s)", st.Command)

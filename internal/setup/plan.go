@@ -31,6 +31,9 @@ type Change struct {
 	Title  string // the client's own name, "Claude Code"
 	Name   string // the IPC_NAME in effect ("" for none)
 	Files  []*FileChange
+	// Notes are what the user should know about what setup leaves as it
+	// is.
+	Notes []string
 }
 
 // FileChange is one file's contents before and after.
@@ -76,9 +79,12 @@ func Plan(o *Options, req Request) (*Change, error) {
 			return nil, usagef("check name: %w", perr)
 		}
 	}
-	var specs []fileSpec
+	var specs, hooksLeft []fileSpec
 	for _, spec := range c.files(o, req) {
 		if req.NoHooks {
+			if spec.hooks != nil {
+				hooksLeft = append(hooksLeft, spec)
+			}
 			if spec.server == nil {
 				continue
 			}
@@ -94,18 +100,25 @@ func Plan(o *Options, req Request) (*Change, error) {
 	}
 	// The name: the one asked for, else the one the server entry has.
 	name := req.Name
-	if name == "" {
-		for i, spec := range specs {
-			if spec.server == nil {
-				continue
-			}
-			st, err := readServer(spec, files[i].Before)
-			if err != nil {
-				return nil, withPath(err, files[i].Path)
-			}
-			if protocol.ValidateName(st.name) == nil {
-				name = st.name
-			}
+	var notes []string
+	for i, spec := range specs {
+		if spec.server == nil {
+			continue
+		}
+		st, err := readServer(spec, files[i].Before)
+		if err != nil {
+			return nil, withPath(err, files[i].Path)
+		}
+		if name == "" && protocol.ValidateName(st.name) == nil {
+			name = st.name
+		}
+		if st.sharedSecret {
+			notes = append(notes, fmt.Sprintf("%s: the entry's env sets IPC_SHARED_SECRET, which setup keeps; the daemon refuses it (bad_proof) unless it is the daemon's own secret, so delete it unless you gave the daemon the same one (docs/install.md)", files[i].Path))
+		}
+	}
+	for _, spec := range hooksLeft {
+		if n := staleHooks(spec, o, name); n != "" {
+			notes = append(notes, n)
 		}
 	}
 	e := entry{command: o.Executable, name: name}
@@ -114,7 +127,41 @@ func Plan(o *Options, req Request) (*Change, error) {
 			return nil, withPath(err, files[i].Path)
 		}
 	}
-	return &Change{Client: c.name, Title: c.title, Name: name, Files: files}, nil
+	return &Change{Client: c.name, Title: c.title, Name: name, Files: files, Notes: notes}, nil
+}
+
+// staleHooks says whether the ipcd hooks that --no-hooks leaves in spec's
+// file act as another name than the server's: they would deliver that
+// name's mail into this client's conversation.
+func staleHooks(spec fileSpec, o *Options, name string) string {
+	data, err := os.ReadFile(spec.path)
+	if err != nil {
+		return ""
+	}
+	d, err := parseJSONDoc(data)
+	if err != nil {
+		return ""
+	}
+	found, err := readJSONHooks(d, spec.hooks, o.Executable)
+	if err != nil {
+		return ""
+	}
+	for _, command := range found {
+		if as := hookName(command); as != name {
+			if as == "" {
+				as = "no name"
+			}
+			return fmt.Sprintf("%s: its ipcd hooks, left alone with --no-hooks, act as %s, not as the server's %s; run setup again without --no-hooks to update them, or remove them", spec.path, as, orNone(name))
+		}
+	}
+	return ""
+}
+
+func orNone(name string) string {
+	if name == "" {
+		return "no name"
+	}
+	return name
 }
 
 // readFile reads a configuration file, following symbolic links so that a

@@ -25,6 +25,9 @@ type Status struct {
 	// Hooks counts the events that run ipcd's hook, of HookEvents (0 for
 	// clients without hooks).
 	Hooks, HookEvents int
+	// HooksAs is the name a hook acts as when it is not Name ("" when
+	// they agree).
+	HooksAs string
 	// Err is set when a file could not be read or parsed.
 	Err error
 }
@@ -53,6 +56,7 @@ func List(o *Options) ([]Status, error) {
 
 func status(o *Options, c clientInfo, req Request) Status {
 	st := Status{Client: c.name, Title: c.title}
+	var hooksAs []string
 	for _, spec := range c.files(o, req) {
 		data, err := os.ReadFile(spec.path)
 		exists := err == nil
@@ -85,7 +89,15 @@ func status(o *Options, c clientInfo, req Request) Status {
 					st.Err = withPath(err, spec.path)
 				}
 				st.Hooks = len(found)
+				for _, command := range found {
+					hooksAs = append(hooksAs, hookName(command))
+				}
 			}
+		}
+	}
+	for _, as := range hooksAs {
+		if as != st.Name {
+			st.HooksAs = orNone(as)
 		}
 	}
 	return st
