@@ -68,6 +68,7 @@ func Run(ctx context.Context, root *cobra.Command, args []string, env Env) int {
 	root.SetErr(env.Stderr)
 	root.SilenceErrors = true
 	root.SilenceUsage = true
+	root.SetFlagErrorFunc(flagError)
 	// cobra's own "completion" shows its help for a shell it does not
 	// know, and exits 0; it is a usage mistake like any other.
 	root.InitDefaultCompletionCmd()
@@ -110,6 +111,19 @@ func Describe(err error) string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// flagError says a bad flag value without the parser's internals
+// ("strconv.ParseUint: parsing ...").
+func flagError(c *cobra.Command, err error) error {
+	msg := err.Error()
+	if i := strings.Index(msg, ": strconv.Parse"); i >= 0 {
+		msg = msg[:i] + ": not a whole number"
+		if strings.Contains(err.Error(), "ParseFloat") {
+			msg = strings.TrimSuffix(msg, "whole number") + "number"
+		}
+	}
+	return UsageErrorf("%s (see %s --help)", msg, c.CommandPath())
+}
 
 // ArgsUsage wraps a check of a command's arguments so that a mistake is
 // answered with the command's usage line, which says what is missing.

@@ -62,7 +62,9 @@ func TestBytesAndSize(t *testing.T) {
 func TestRunExitCodes(t *testing.T) {
 	run := func(fn func() error, args ...string) (int, string) {
 		root := &cobra.Command{Use: "ipc-mcp"}
-		root.AddCommand(&cobra.Command{Use: "go", Args: cobra.ExactArgs(0), RunE: func(*cobra.Command, []string) error { return fn() }})
+		sub := &cobra.Command{Use: "go", Args: cobra.ExactArgs(0), RunE: func(*cobra.Command, []string) error { return fn() }}
+		sub.Flags().Uint64("n", 0, "a number")
+		root.AddCommand(sub)
 		var out, errb bytes.Buffer
 		code := Run(context.Background(), root, args, Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
 		return code, errb.String()
@@ -85,6 +87,10 @@ func TestRunExitCodes(t *testing.T) {
 	}
 	if code, _ = run(func() error { return errors.New("x") }, "go"); code != ExitFailure {
 		t.Errorf("plain error: exit %d", code)
+	}
+	code, stderr = run(func() error { return nil }, "go", "--n", "abc")
+	if code != ExitUsage || stderr != "ipc-mcp: invalid argument \"abc\" for \"--n\" flag: not a whole number (see ipc-mcp go --help)\n" {
+		t.Errorf("bad flag value: exit %d, stderr %q", code, stderr)
 	}
 	code, stderr = run(func() error { return nil }, "completion", "tcsh")
 	if code != ExitUsage || !strings.Contains(stderr, `unknown command "tcsh"`) {
