@@ -168,7 +168,7 @@ func TestReadAndRun(t *testing.T) {
 		Skipped: []Skip{
 			{Name: "bad name!", Code: protocol.CodeInvalidName, Reason: `the name "bad name!" has a character other than letters, digits, '_' or '-'; the name and its messages are not imported`},
 			{Name: long40, Code: protocol.CodeInvalidName, Reason: "the name is 40 characters long; at most 32 are allowed; the name and its messages are not imported"},
-			{Name: "system", Code: protocol.CodeReservedName, Reason: `the name "system" is reserved; choose another; the name and its messages are not imported`},
+			{Name: "system", Code: protocol.CodeReservedName, Reason: `the name "system" is reserved; the name and its messages are not imported`},
 			{Row: 4, Code: protocol.CodeInvalidName, Reason: `the recipient "bad name!" is not a valid name`},
 			{Row: 5, Code: protocol.CodeReservedName, Reason: `the sender "system" is not a valid name`},
 			{Row: 6, Code: protocol.CodeMessageTooLarge, Reason: "the content is 2.0 MiB, over the message size limit of 1.0 MiB; raise --max-message-size and import again"},

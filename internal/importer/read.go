@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/ipcd/ipcd/pkg/protocol"
 )
@@ -168,7 +169,7 @@ func (rd *reader) checkName(name string) *protocol.Error {
 	rd.badNames[name] = perr
 	rd.report.Names.Skipped++
 	rd.report.Skipped = append(rd.report.Skipped, Skip{
-		Name: name, Code: perr.Code, Reason: perr.Message + "; the name and its messages are not imported",
+		Name: name, Code: perr.Code, Reason: strings.TrimSuffix(perr.Message, "; choose another") + "; the name and its messages are not imported",
 	})
 	return perr
 }
