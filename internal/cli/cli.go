@@ -105,7 +105,7 @@ func Describe(err error) string {
 		return fmt.Sprintf("%s (%s)", pe.Message, pe.Code)
 	}
 	if errors.Is(err, client.ErrDaemonDown) {
-		return err.Error() + "; start it with: ipcd run"
+		return err.Error() + "; start it with: ipcd start (in the background) or ipcd run"
 	}
 	return err.Error()
 }

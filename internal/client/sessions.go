@@ -81,6 +81,20 @@ func (s FileSessions) Load(name string) (string, error) {
 // the session. Where the file system ignores case, that file may be the
 // token of the same name in small letters, and it is not read.
 func (s FileSessions) loadEarlier(name string) string {
+	earlier := s.earlierFile(name)
+	if earlier == "" {
+		return ""
+	}
+	b, err := os.ReadFile(earlier)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// earlierFile is the token file an earlier ipc-mcp wrote for name, if
+// there is one and the file system tells it from the small-letter name's.
+func (s FileSessions) earlierFile(name string) string {
 	if paths.NameFile(name) == name {
 		return ""
 	}
@@ -92,11 +106,7 @@ func (s FileSessions) loadEarlier(name string) string {
 	if low, err := os.Stat(filepath.Join(s.Dir, strings.ToLower(name)+".token")); err == nil && os.SameFile(fi, low) {
 		return ""
 	}
-	b, err := os.ReadFile(earlier)
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
+	return earlier
 }
 
 // Save writes the token.
@@ -105,7 +115,14 @@ func (s FileSessions) Save(name, token string) error {
 	if err != nil {
 		return err
 	}
-	return writePrivate(p, token+"\n")
+	if err := writePrivate(p, token+"\n"); err != nil {
+		return err
+	}
+	// An earlier file for the name is stale now.
+	if earlier := s.earlierFile(name); earlier != "" {
+		_ = os.Remove(earlier)
+	}
+	return nil
 }
 
 // SetLast records name as the default of --as.
@@ -123,6 +140,9 @@ func (s FileSessions) Delete(name string) error {
 	}
 	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
+	}
+	if earlier := s.earlierFile(name); earlier != "" {
+		_ = os.Remove(earlier)
 	}
 	return nil
 }

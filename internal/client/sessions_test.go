@@ -128,4 +128,15 @@ func TestFileSessionsEarlierName(t *testing.T) {
 	if got, _ := s.Load("Carol"); got != "ipcd_new" {
 		t.Errorf("after Save, Load(Carol) = %q", got)
 	}
+	if _, err := os.Stat(filepath.Join(dir, "Carol.token")); want != "" && err == nil {
+		t.Error("Save left the earlier Carol.token")
+	}
+	// The earlier file goes with the session: a deleted one does not
+	// come back from it.
+	if err := s.Delete("Carol"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Load("Carol"); got != "" {
+		t.Errorf("after Delete, Load(Carol) = %q", got)
+	}
 }

@@ -18,14 +18,14 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request, _ *call) e
 	now := d.cfg.Clock.Now()
 	st := protocol.StatusResponse{
 		Version: protocol.Version, API: protocol.APIVersion, Mode: d.cfg.mode(), PID: os.Getpid(),
-		Socket: d.cfg.Socket, Listen: d.cfg.Listen, DataDir: d.cfg.DataDir,
+		Socket: d.cfg.Socket, Listen: d.cfg.Listen, ServiceManager: d.cfg.ServiceManager, DataDir: d.cfg.DataDir,
 		DatabaseBytes: d.store.Size(), StartedAt: d.started,
 		UptimeSeconds: int64(now.Sub(d.started) / time.Second),
 		Identities:    ids,
 		Counters: protocol.Counters{
 			Sent: d.sent.Load(), Delivered: d.delivered.Load(), Rejected: d.rejected.Load(),
 		},
-		Limits: d.cfg.Limits.wire(),
+		Limits: d.cfg.Limits.Wire(),
 	}
 	for _, id := range ids {
 		st.UnreadTotal += id.Unread

@@ -51,6 +51,10 @@ type Config struct {
 	// listeners and hands them to Serve.
 	Socket string
 	Listen string
+	// ServiceManager names the service manager that runs the daemon
+	// ("systemd", "launchd", "windows"; "" for none); only reported by
+	// status, so that "ipcd stop" leaves such a daemon to its manager.
+	ServiceManager string
 	// Secret is nil in open mode, which Open must then say explicitly.
 	Secret *auth.Secret
 	Open   bool
@@ -130,7 +134,8 @@ func (c *Config) mode() string {
 	return protocol.ModeSecure
 }
 
-func (l Limits) wire() protocol.Limits {
+// Wire is l as status reports it.
+func (l Limits) Wire() protocol.Limits {
 	return protocol.Limits{
 		MaxMessageBytes:      l.MaxMessageBytes,
 		MaxInboxDepth:        l.MaxInbox,

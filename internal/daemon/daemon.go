@@ -147,7 +147,10 @@ func (d *Daemon) Serve(ctx context.Context, lns ...net.Listener) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if serr := srv.Shutdown(shutdownCtx); serr != nil {
-		d.log.Warn("shutdown did not finish in time", "err", serr)
+		// A request still running (a slow backup reader, say) would hold
+		// its read transaction, and with it the store's close, for ever.
+		d.log.Warn("shutdown did not finish in time; closing the connections left", "err", serr)
+		srv.Close()
 	}
 	stopBG()
 	bg.Wait()

@@ -276,7 +276,7 @@ func (d *doctor) checkService(ctx context.Context) {
 
 // startFix says how to start the daemon here.
 func startFix() string {
-	return "ipcd start (if installed as a service), or ipcd run; an AI client's ipc-mcp also starts it on demand"
+	return "ipcd start (the service, or in the background without one), or ipcd run; an AI client's ipc-mcp also starts it on demand"
 }
 
 // serviceLog says where the service's log is on this OS.

@@ -3,11 +3,15 @@ package ipcdcli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ipcd/ipcd/internal/cli"
 	"github.com/ipcd/ipcd/internal/client"
+	"github.com/ipcd/ipcd/internal/daemon"
 	"github.com/ipcd/ipcd/internal/launcher"
+	"github.com/ipcd/ipcd/internal/service"
+	"github.com/ipcd/ipcd/pkg/protocol"
 )
 
 // onDemand is service.OnDemand for the daemon at the user's socket when no
@@ -16,53 +20,85 @@ import (
 // "ipcd run" in the background with its log in the data dir.
 type onDemand struct{ app *App }
 
-// stopWait bounds how long Stop waits for the daemon to go once it has
-// answered the request; requests in flight finish first (a wait returns at
-// once).
-const stopWait = 30 * time.Second
+// stopWait bounds how long Stop waits for the daemon's process to end
+// once it has answered the request: requests in flight get 10 s to finish
+// (a wait returns at once), then the store is closed.
+const stopWait = time.Minute
 
 func (o onDemand) client() (*client.Client, cli.Location, error) {
 	l, err := o.app.Loc.Resolve(o.app.Env.Getenv)
 	if err != nil {
 		return nil, l, err
 	}
+	if strings.HasPrefix(l.Socket, "tcp://") {
+		return nil, l, fmt.Errorf("the daemon is reached over TCP (%s); start, stop and restart it on the machine it runs on", l.Socket)
+	}
 	return client.New(l.ClientOptions(o.app.Env.Getenv)), l, nil
 }
 
-func (o onDemand) Running(ctx context.Context) (int, error) {
+func (o onDemand) Running(ctx context.Context) (service.RunningDaemon, error) {
 	c, _, err := o.client()
 	if err != nil {
-		return 0, err
+		return service.RunningDaemon{}, err
 	}
 	defer c.Close()
 	st, err := c.Status(ctx)
 	if client.IsDown(err) {
-		return 0, nil
+		return service.RunningDaemon{}, nil
 	}
-	return st.PID, err
+	if err != nil {
+		return service.RunningDaemon{}, err
+	}
+	return service.RunningDaemon{PID: st.PID, ManagedBy: st.ServiceManager, Unlike: unlike(st)}, nil
+}
+
+// unlike says what the daemon has that one started by "ipcd start" (with
+// the default settings) would not.
+func unlike(st protocol.StatusResponse) string {
+	var diff []string
+	if st.Listen != "" {
+		diff = append(diff, "a TCP listener on "+st.Listen)
+	}
+	if st.Mode == protocol.ModeOpen {
+		diff = append(diff, "open mode (--open)")
+	}
+	if st.Limits != daemon.DefaultLimits().Wire() {
+		diff = append(diff, "limits other than the defaults (see ipcd status --json)")
+	}
+	return strings.Join(diff, " and ")
 }
 
 func (o onDemand) Stop(ctx context.Context) error {
-	c, l, err := o.client()
+	c, _, err := o.client()
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if _, err := c.Shutdown(ctx); err != nil {
+	res, err := c.Shutdown(ctx)
+	pid := res.PID
+	if client.IsCode(err, protocol.CodeNotFound) {
+		// A daemon older than the shutdown request.
+		st, serr := c.Status(ctx)
+		if serr != nil {
+			return serr
+		}
+		pid, err = st.PID, terminate(st.PID)
+	}
+	if err != nil {
 		return err
 	}
+	// The database is free once the process has ended, not when the
+	// socket stops answering (the store closes after that).
 	ctx, cancel := context.WithTimeout(ctx, stopWait)
 	defer cancel()
-	for {
-		if _, err := c.Health(ctx); client.IsDown(err) {
-			return nil
-		}
+	for !processGone(pid) {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("it still answers on %s %s after it was asked to stop", l.Socket, stopWait)
+			return fmt.Errorf("its process %d still runs %s after it was asked to stop", pid, stopWait)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+	return nil
 }
 
 func (o onDemand) Start(ctx context.Context) (int, error) {

@@ -131,6 +131,7 @@ func runDaemon(ctx context.Context, env cli.Env, l cli.Location, o *RunOptions) 
 	d, err := daemon.New(daemon.Config{
 		DataDir: l.DataDir, Socket: l.Socket, Listen: o.Listen, Secret: secret, Open: o.Open,
 		Limits: limits, Logger: logger, OnlineWindow: o.OnlineWindow, Conns: o.Conns,
+		ServiceManager: service.ManagedBy(env.Getenv),
 	})
 	if err == nil || created {
 		// Opened: any mark is stale. Not opened (another daemon has the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -204,6 +205,10 @@ func TestControlWithoutServiceManager(t *testing.T) {
 		t.Fatalf("after the restart bob has %+v, %v", ck.Messages, err)
 	}
 	run("stop", "Stopped ipcd (pid "+second+", not run as a service")
+	// Stop returns once the process has ended, not when the socket goes.
+	if pid, err := strconv.Atoi(second); err != nil || !processGone(pid) {
+		t.Errorf("the daemon's process %s still runs after stop returned (%v)", second, err)
+	}
 	if _, err := w.client().Health(context.Background()); !client.IsDown(err) {
 		t.Errorf("the daemon still answers after stop: %v", err)
 	}

@@ -149,7 +149,7 @@ func printStatus(w io.Writer, rep StatusReport, now time.Time) {
 	if !rep.Running {
 		fmt.Fprintf(w, "ipcd is not running (socket %s).\n", rep.Socket)
 		fmt.Fprintf(w, "  service  %s\n  ipc-mcp  %s\n", svc, shim)
-		fmt.Fprintln(w, "Start it with: ipcd run   (or install the service: ipcd install)")
+		fmt.Fprintln(w, "Start it with: ipcd start   (in the background; ipcd run keeps it in this terminal, ipcd install makes it a service)")
 		return
 	}
 	if rep.Daemon == nil {

@@ -171,35 +171,50 @@ func newControlCmd(opts *Options, action, short, example string) *cobra.Command 
 		Long: short + `.
 
 With an installed service, the service manager does it (systemd, launchd,
-the Windows service manager). Where no service is installed, or none can be
-(a container without systemd, say), ipcd acts on the daemon that runs
-without one: stop asks it to stop gracefully (requests in flight finish,
-nothing acknowledged is lost) and returns once it no longer answers; start
-runs "ipcd run" in the background, logging to DATA_DIR/ipcd.log, as ipc-mcp
-does; restart does both.`,
+the Windows service manager); a daemon that runs without the service while
+the service is stopped (one that ipc-mcp started) is stopped first. Where no
+service is installed, or none can be (a container without systemd, say),
+ipcd acts on the daemon that runs without one: stop asks it to stop
+gracefully (requests in flight finish, nothing acknowledged is lost) and
+returns once its process has ended, so its database is free; start runs
+"ipcd run" in the background with the default settings, logging to
+DATA_DIR/ipcd.log, as ipc-mcp does; restart does both, and refuses a daemon
+started with other settings (--listen, --open, limits), which it would drop.`,
 		Example: example,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			m := opts.manager()
+			out := cmd.OutOrStdout()
 			p, err := detectedPlan(ctx, opts, m, action)
 			if opts.OnDemand != nil && noService(ctx, m, p, err) {
-				err = nil
-				msg, cerr := controlOnDemand(ctx, opts.OnDemand, action)
-				if cerr != nil {
-					return cerr
+				msg, err := controlOnDemand(ctx, opts.OnDemand, action)
+				if err != nil {
+					return err
 				}
-				_, err = fmt.Fprintln(cmd.OutOrStdout(), msg+".")
+				_, err = fmt.Fprintln(out, msg+".")
 				return err
 			}
 			if err != nil {
 				return err
+			}
+			if opts.OnDemand != nil {
+				msg, done, err := stopStray(ctx, m, p, opts.OnDemand, action)
+				if err != nil {
+					return err
+				}
+				if msg != "" {
+					fmt.Fprintln(out, msg+".")
+				}
+				if done {
+					return nil
+				}
 			}
 			msg, err := control(ctx, m, p, action)
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintln(cmd.OutOrStdout(), msg+".")
+			_, err = fmt.Fprintln(out, msg+".")
 			return err
 		},
 	}

@@ -173,15 +173,23 @@ func noService(ctx context.Context, m Manager, p Plan, detectErr error) bool {
 // controlOnDemand starts, stops or restarts a daemon that no service
 // manager runs.
 func controlOnDemand(ctx context.Context, d OnDemand, action string) (string, error) {
-	pid, err := d.Running(ctx)
+	rd, err := d.Running(ctx)
 	if err != nil {
 		return "", fmt.Errorf("%s ipcd: %w", action, err)
 	}
+	pid := rd.PID
 	switch {
+	case pid != 0 && rd.ManagedBy != "" && action == actionStart:
+		return fmt.Sprintf("ipcd is already running (pid %d, run by %s)", pid, rd.ManagedBy), nil
+	case pid != 0 && rd.ManagedBy != "":
+		return "", fmt.Errorf("%s ipcd: the daemon (pid %d) is %s's service, which cannot be reached from here; %s it with %s, as the user it runs for",
+			action, pid, rd.ManagedBy, action, managerTool[rd.ManagedBy])
 	case action == actionStart && pid != 0:
 		return fmt.Sprintf("ipcd is already running (pid %d, not as a service)", pid), nil
 	case action == actionStop && pid == 0:
 		return "ipcd is not running", nil
+	case action == actionRestart && rd.Unlike != "":
+		return "", fmt.Errorf("restart ipcd: the daemon (pid %d) runs with %s, which one started by ipcd start would not have; end it (ipcd stop) and start \"ipcd run\" again with the flags it had", pid, rd.Unlike)
 	}
 	if pid != 0 {
 		if err := d.Stop(ctx); err != nil {
@@ -200,6 +208,35 @@ func controlOnDemand(ctx context.Context, d OnDemand, action string) (string, er
 		verb = "Restarted"
 	}
 	return fmt.Sprintf("%s ipcd (pid %d, in the background, not as a service)", verb, started), nil
+}
+
+// managerTool is the command that controls each manager's services.
+var managerTool = map[string]string{
+	"systemd": "systemctl --user",
+	"launchd": "launchctl",
+	"windows": "sc.exe or the Services console",
+}
+
+// stopStray stops a daemon that runs without the service while the
+// installed service is not running (one that ipc-mcp started after
+// "ipcd stop", say): the service's daemon could not start beside it. done
+// says that nothing is left to do (the action was stop).
+func stopStray(ctx context.Context, m Manager, p Plan, d OnDemand, action string) (msg string, done bool, err error) {
+	st, err := m.Status(ctx, p)
+	if err != nil || (st != StateStopped && st != StateFailed) {
+		return "", false, nil
+	}
+	rd, err := d.Running(ctx)
+	if err != nil || rd.PID == 0 || rd.ManagedBy != "" {
+		return "", false, nil
+	}
+	if err := d.Stop(ctx); err != nil {
+		return "", false, fmt.Errorf("stop ipcd: the daemon (pid %d) that runs without the service: %w", rd.PID, err)
+	}
+	if action == actionStop {
+		return fmt.Sprintf("Stopped ipcd (pid %d, which ran without the service; the service was not running)", rd.PID), true, nil
+	}
+	return fmt.Sprintf("Stopped the daemon that ran without the service (pid %d)", rd.PID), false, nil
 }
 
 var pastTense = map[string]string{actionStart: "Started", actionStop: "Stopped", actionRestart: "Restarted"}

@@ -391,11 +391,14 @@ func TestInstallNotesSharedSecret(t *testing.T) {
 
 // fakeOnDemand is a daemon that no service manager runs.
 type fakeOnDemand struct {
-	pid   int
-	calls []string
+	pid             int
+	managed, unlike string
+	calls           []string
 }
 
-func (f *fakeOnDemand) Running(context.Context) (int, error) { return f.pid, nil }
+func (f *fakeOnDemand) Running(context.Context) (RunningDaemon, error) {
+	return RunningDaemon{PID: f.pid, ManagedBy: f.managed, Unlike: f.unlike}, nil
+}
 
 func (f *fakeOnDemand) Stop(context.Context) error {
 	f.calls = append(f.calls, "stop")
@@ -453,6 +456,58 @@ func TestControlOnDemand(t *testing.T) {
 			})
 		}
 	}
+	// A daemon that a service manager runs, out of reach from here, is
+	// left to it; one started with other settings is not restarted
+	// without them.
+	for _, tc := range []struct {
+		command, managed, unlike, want string
+		wantErr                        bool
+	}{
+		{"stop", "systemd", "", "is systemd's service, which cannot be reached from here; stop it with systemctl --user", true},
+		{"restart", "launchd", "", "is launchd's service", true},
+		{"start", "systemd", "", "ipcd is already running (pid 77, run by systemd)", false},
+		{"restart", "", "a TCP listener on 127.0.0.1:9876", "runs with a TCP listener on 127.0.0.1:9876, which one started by ipcd start would not have", true},
+	} {
+		fake := newFake("")
+		fake.detectErr = &UnsupportedError{Detected: "unix-systemv", Reason: "no systemd"}
+		opts, _ := newTestOptions(t, fake)
+		d := &fakeOnDemand{pid: 77, managed: tc.managed, unlike: tc.unlike}
+		opts.OnDemand = d
+		out, err := execute(t, command(t, opts, tc.command))
+		got := out
+		if err != nil {
+			got = err.Error()
+		}
+		if (err != nil) != tc.wantErr || !strings.Contains(got, tc.want) || len(d.calls) != 0 {
+			t.Errorf("%s of a daemon managed by %q, unlike %q: %q, %v, calls %v", tc.command, tc.managed, tc.unlike, out, err, d.calls)
+		}
+	}
+
+	// An installed service that is not running: a daemon that runs
+	// without it (one ipc-mcp started) is stopped first, so that the
+	// service's own can start.
+	for _, tc := range []struct {
+		command, wantOut string
+		wantManager      []string
+	}{
+		{"stop", "Stopped ipcd (pid 77, which ran without the service; the service was not running).\n", []string{"detect", "status", "status"}},
+		{"restart", "Stopped the daemon that ran without the service (pid 77).\nStarted ipcd (systemd user unit", []string{"detect", "status", "status", "status", "start"}},
+		{"start", "Stopped the daemon that ran without the service (pid 77).\nStarted ipcd (systemd user unit", []string{"detect", "status", "status", "status", "start"}},
+	} {
+		fake := newFake(PlatformSystemd)
+		fake.installed = true
+		opts, _ := newTestOptions(t, fake)
+		d := &fakeOnDemand{pid: 77}
+		opts.OnDemand = d
+		out, err := execute(t, command(t, opts, tc.command))
+		if err != nil || !strings.HasPrefix(out, tc.wantOut) || !slices.Equal(d.calls, []string{"stop"}) {
+			t.Errorf("%s with the service stopped and a daemon without it: %q, %v, daemon calls %v", tc.command, out, err, d.calls)
+		}
+		if diff := cmp.Diff(tc.wantManager, fake.calls); diff != "" {
+			t.Errorf("%s: manager calls (-want +got):\n%s", tc.command, diff)
+		}
+	}
+
 	// An installed service stays the manager's.
 	fake := newFake(PlatformSystemd)
 	fake.installed, fake.running = true, true

@@ -51,13 +51,24 @@ type Options struct {
 
 // OnDemand starts and stops a daemon without a service manager.
 type OnDemand interface {
-	// Running returns the pid of the daemon that answers, 0 if none does.
-	Running(ctx context.Context) (pid int, err error)
-	// Stop asks the daemon that answers to stop, and returns once it has.
+	// Running describes the daemon that answers (PID 0 if none does).
+	Running(ctx context.Context) (RunningDaemon, error)
+	// Stop asks the daemon that answers to stop, and returns once its
+	// process has ended (the database is free then).
 	Stop(ctx context.Context) error
 	// Start starts a daemon in the background and returns its pid once it
 	// answers.
 	Start(ctx context.Context) (pid int, err error)
+}
+
+// RunningDaemon is what OnDemand.Running found.
+type RunningDaemon struct {
+	PID int
+	// ManagedBy names the service manager that runs it ("" for none).
+	ManagedBy string
+	// Unlike says what a daemon started afresh would not have (a TCP
+	// listener, open mode, other limits); "" when nothing.
+	Unlike string
 }
 
 // Status reports the state of the ipcd service for "ipcd status" and

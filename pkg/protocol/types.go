@@ -319,20 +319,23 @@ type Limits struct {
 
 // StatusResponse answers GET /v1/admin/status.
 type StatusResponse struct {
-	Version       string     `json:"version"`
-	API           int        `json:"api"`
-	Mode          string     `json:"mode"`
-	PID           int        `json:"pid"`
-	Socket        string     `json:"socket"`
-	Listen        string     `json:"listen,omitempty"`
-	DataDir       string     `json:"data_dir"`
-	DatabaseBytes int64      `json:"database_bytes"`
-	StartedAt     time.Time  `json:"started_at"`
-	UptimeSeconds int64      `json:"uptime_seconds"`
-	Identities    []Identity `json:"identities"`
-	UnreadTotal   int        `json:"unread_total"`
-	Counters      Counters   `json:"counters"`
-	Limits        Limits     `json:"limits"`
+	Version string `json:"version"`
+	API     int    `json:"api"`
+	Mode    string `json:"mode"`
+	PID     int    `json:"pid"`
+	Socket  string `json:"socket"`
+	Listen  string `json:"listen,omitempty"`
+	// ServiceManager names what runs the daemon: "systemd", "launchd",
+	// "windows", or "" when no service manager does.
+	ServiceManager string     `json:"service_manager,omitempty"`
+	DataDir        string     `json:"data_dir"`
+	DatabaseBytes  int64      `json:"database_bytes"`
+	StartedAt      time.Time  `json:"started_at"`
+	UptimeSeconds  int64      `json:"uptime_seconds"`
+	Identities     []Identity `json:"identities"`
+	UnreadTotal    int        `json:"unread_total"`
+	Counters       Counters   `json:"counters"`
+	Limits         Limits     `json:"limits"`
 }
 
 // ShutdownResponse answers POST /v1/admin/shutdown: the daemon stops
