@@ -210,14 +210,7 @@ func TestDoctorProblems(t *testing.T) {
 // checks it in a child process (this test binary, turned into ipcd) and
 // reports the damage instead of crashing.
 func TestDoctorDamagedDatabase(t *testing.T) {
-	w := newWorld(t)
-	w.start()
-	alice := w.as("alice")
-	for range 50 {
-		w.send(alice, "bob", "some mail to fill a few pages")
-	}
-	w.shutdown()
-	w.damageDB()
+	w := filledAndDamaged(t)
 	w.ipcdIsThisBinary()
 	checks, _, code := doctorRun(t, w)
 	if code == 0 {
