@@ -116,6 +116,9 @@ func (d *Daemon) handleImport(w http.ResponseWriter, r *http.Request, _ *call) e
 			}
 		}
 	}
+	if req.DryRun {
+		return d.importDryRun(w, req, seen)
+	}
 	var resp protocol.ImportResponse
 	names := make([]store.ImportName, 0, len(req.Names))
 	for _, n := range req.Names {
@@ -169,4 +172,31 @@ func (d *Daemon) handleShutdown(w http.ResponseWriter, _ *http.Request, _ *call)
 	}
 	d.askOnce.Do(func() { close(d.asked) })
 	return nil
+}
+
+// importDryRun answers a checked import request with what it would create,
+// writing nothing: "ipcd import --dry-run" with a daemon running.
+func (d *Daemon) importDryRun(w http.ResponseWriter, req protocol.ImportRequest, seen map[string]bool) error {
+	names := make([]string, 0, len(req.Names))
+	for _, n := range req.Names {
+		names = append(names, n.Name)
+	}
+	known, err := d.store.KnownNames(names)
+	if err != nil {
+		return err
+	}
+	var resp protocol.ImportResponse
+	for _, n := range names {
+		if !known[n] {
+			known[n] = true // a name twice in the request is created once
+			resp.NamesCreated++
+		}
+	}
+	for _, m := range req.Messages {
+		if !seen[m.Key] {
+			seen[m.Key] = true
+			resp.MessagesImported++
+		}
+	}
+	return writeJSON(w, resp)
 }

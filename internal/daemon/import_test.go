@@ -104,3 +104,48 @@ func TestImportDuplicatesAndRefusal(t *testing.T) {
 		t.Errorf("the refused import left its file: %d files", len(files))
 	}
 }
+
+// A dry run is checked as an import is and counts what would be new,
+// a name or key twice in it once, and writes nothing: no name, no mail, no
+// large-message file.
+func TestImportDryRun(t *testing.T) {
+	td := startDaemon(t, nil)
+	c := td.client()
+	if _, err := c.Import(bg, protocol.ImportRequest{
+		Names:    []protocol.ImportName{{Name: "alice"}},
+		Messages: []protocol.ImportMessage{{Key: "k1", From: "alice", To: "bob", Content: "imported before"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	large := strings.Repeat("x", protocol.LargeMessageBytes+1)
+	req := protocol.ImportRequest{
+		Names: []protocol.ImportName{{Name: "alice"}, {Name: "zoe"}, {Name: "zoe"}},
+		Messages: []protocol.ImportMessage{
+			{Key: "k1", From: "alice", To: "bob", Content: "imported before"},
+			{Key: "k2", From: "zoe", To: "bob", Content: large},
+			{Key: "k2", From: "zoe", To: "bob", Content: large},
+			{Key: "k3", From: "zoe", To: "carol", Content: "new"},
+		},
+		DryRun: true,
+	}
+	resp, err := c.Import(bg, req)
+	if err != nil || resp.NamesCreated != 1 || resp.MessagesImported != 2 {
+		t.Fatalf("dry run = %+v, %v; want 1 name and 2 messages", resp, err)
+	}
+	st, err := c.Status(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range st.Identities {
+		if id.Name == "zoe" || id.Name == "carol" || (id.Name == "bob" && id.Unread != 1) {
+			t.Errorf("the dry run wrote: %+v", id)
+		}
+	}
+	if files, _ := os.ReadDir(filepath.Join(td.cfg.DataDir, paths.LargeDir)); len(files) != 0 {
+		t.Errorf("the dry run wrote %d large-message files", len(files))
+	}
+	// It is refused as the import would be.
+	req.Messages = append(req.Messages, protocol.ImportMessage{Key: "k4", From: "../x", To: "bob", Content: "x"})
+	_, err = c.Import(bg, req)
+	wantCode(t, err, protocol.CodeInvalidName)
+}

@@ -14,7 +14,10 @@ type Report struct {
 	// Path is the database read.
 	Path string `json:"path"`
 	// DryRun is true for a report of Source.Preview: nothing was sent.
-	DryRun   bool          `json:"dry_run,omitempty"`
+	DryRun bool `json:"dry_run,omitempty"`
+	// Compared is true for a dry run that the running daemon counted:
+	// Names.Created and Messages.Imported are what it would take.
+	Compared bool          `json:"compared,omitempty"`
 	Names    NameCounts    `json:"names"`
 	Messages MessageCounts `json:"messages"`
 	// Skipped lists every name and message left out, with why.
@@ -76,12 +79,19 @@ type Note struct {
 // WriteText writes the report for people.
 func (r *Report) WriteText(w io.Writer) error {
 	bw := bufio.NewWriter(w)
-	if r.DryRun {
-		fmt.Fprintf(bw, "Dry run of the import from %s (nothing was sent)\n", r.Path)
+	switch {
+	case r.DryRun && r.Compared:
+		fmt.Fprintf(bw, "Dry run of the import from %s (nothing was written; counted by the running daemon)\n", r.Path)
+		fmt.Fprintf(bw, "Names: %d new, %d already known, %d skipped\n",
+			r.Names.Created, r.Names.AlreadyKnown, r.Names.Skipped)
+		fmt.Fprintf(bw, "Messages: %d to import, %d already imported, %d skipped; %d already read, skipped\n",
+			r.Messages.Imported, r.Messages.AlreadyImported, r.Messages.Skipped, r.Messages.AlreadyRead)
+	case r.DryRun:
+		fmt.Fprintf(bw, "Dry run of the import from %s (nothing was sent; no daemon runs, so what it may already hold is counted too)\n", r.Path)
 		fmt.Fprintf(bw, "Names: %d to import, %d skipped\n", r.Names.Found, r.Names.Skipped)
 		fmt.Fprintf(bw, "Messages: %d to import, %d skipped; %d already read, skipped\n",
 			r.Messages.ToImport, r.Messages.Skipped, r.Messages.AlreadyRead)
-	} else {
+	default:
 		fmt.Fprintf(bw, "Import from %s\n", r.Path)
 		fmt.Fprintf(bw, "Names: %d new, %d already known, %d skipped\n",
 			r.Names.Created, r.Names.AlreadyKnown, r.Names.Skipped)

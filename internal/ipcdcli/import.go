@@ -72,8 +72,9 @@ ipc-mcp does; a dry run starts none.`,
 			// The daemon's size limit decides what is skipped; a dry run
 			// without a daemon assumes the default limit.
 			st, err := c.Status(ctx)
+			running := err == nil
 			switch {
-			case err == nil:
+			case running:
 				opts.MaxMessageBytes = st.Limits.MaxMessageBytes
 			case !dryRun || !client.IsDown(err):
 				return fmt.Errorf("import: %w", err)
@@ -83,9 +84,17 @@ ipc-mcp does; a dry run starts none.`,
 				return fmt.Errorf("import: %w", err)
 			}
 			var rep *importer.Report
-			if dryRun {
+			switch {
+			case dryRun && running:
+				// The daemon says what it already holds, and writes nothing.
+				rep, err = importer.Run(ctx, src, &importTarget{c: c, budget: requestBudget(opts.MaxMessageBytes), dryRun: true})
+				if err != nil {
+					return fmt.Errorf("import: %w", err)
+				}
+				rep.DryRun, rep.Compared = true, true
+			case dryRun:
 				rep = src.Preview()
-			} else {
+			default:
 				rep, err = importer.Run(ctx, src, &importTarget{c: c, budget: requestBudget(opts.MaxMessageBytes)})
 				if err != nil {
 					// What was done before the failure is reported too.
@@ -96,7 +105,7 @@ ipc-mcp does; a dry run starts none.`,
 			return writeReport(cmd, rep, asJSON)
 		},
 	}
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "read and report what would be imported, send nothing")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "read and report what would be imported (what a running daemon already holds is left out), write nothing")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
 }
@@ -139,10 +148,11 @@ func requestBudget(maxMessageBytes int) int {
 type importTarget struct {
 	c      *client.Client
 	budget int
+	dryRun bool // only count what would be new
 }
 
 func (t *importTarget) ImportNames(ctx context.Context, names []importer.Name) (int, error) {
-	req := protocol.ImportRequest{Names: make([]protocol.ImportName, len(names))}
+	req := protocol.ImportRequest{Names: make([]protocol.ImportName, len(names)), DryRun: t.dryRun}
 	for i, n := range names {
 		req.Names[i] = protocol.ImportName{Name: n.Name, LastSeen: n.LastSeen}
 	}
@@ -160,7 +170,7 @@ func (t *importTarget) ImportMessages(ctx context.Context, msgs []importer.Messa
 		if len(batch) == 0 {
 			return nil
 		}
-		resp, err := t.c.Import(ctx, protocol.ImportRequest{Messages: batch})
+		resp, err := t.c.Import(ctx, protocol.ImportRequest{Messages: batch, DryRun: t.dryRun})
 		if err != nil {
 			return err
 		}

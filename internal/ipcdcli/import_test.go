@@ -96,8 +96,9 @@ func TestImportFromEarlierTool(t *testing.T) {
 	legacyDB(t, w.home)
 
 	dry := importReport(t, w, "--dry-run")
-	if !dry.DryRun || dry.Messages.ToImport != bulkRows+3 || dry.Messages.AlreadyRead != 1 || dry.Messages.Skipped != 3 {
-		t.Errorf("dry run: %+v", dry.Messages)
+	if !dry.DryRun || !dry.Compared || dry.Messages.ToImport != bulkRows+3 || dry.Messages.Imported != bulkRows+3 ||
+		dry.Messages.AlreadyRead != 1 || dry.Messages.Skipped != 3 || dry.Names.Created == 0 {
+		t.Errorf("dry run: names %+v messages %+v", dry.Names, dry.Messages)
 	}
 	if got := unread(t, w); len(got) != 0 {
 		t.Errorf("the dry run changed the daemon: %v", got)
@@ -146,6 +147,12 @@ func TestImportFromEarlierTool(t *testing.T) {
 	}
 	if again := unread(t, w); again["bob"] != want["bob"] || again["dave"] != want["dave"] {
 		t.Errorf("the second import changed the inboxes: %v", again)
+	}
+	// A dry run now finds nothing left to import.
+	out, errOut, code = w.run("import", "--dry-run")
+	if code != 0 || !strings.Contains(out, "counted by the running daemon") ||
+		!strings.Contains(out, fmt.Sprintf("Messages: 0 to import, %d already imported", bulkRows+3)) || !strings.Contains(out, "Names: 0 new") {
+		t.Errorf("dry run after the import: exit %d %s\n%s", code, errOut, out)
 	}
 }
 

@@ -132,6 +132,26 @@ func importMessages(tx *bolt.Tx, msgs []ImportMessage, now time.Time, skippedFil
 	return imported, nil
 }
 
+// KnownNames reports which of names the store knows (what Import would
+// not create).
+func (s *Store) KnownNames(names []string) (map[string]bool, error) {
+	known := map[string]bool{}
+	now := s.clock.Now()
+	err := s.view(func(tx *bolt.Tx) error {
+		for _, n := range names {
+			_, ok, err := resolve(tx, n, now)
+			if err != nil {
+				return err
+			}
+			if ok {
+				known[n] = true
+			}
+		}
+		return nil
+	})
+	return known, err
+}
+
 // ImportedKeys reports which of keys were imported before.
 func (s *Store) ImportedKeys(keys []string) (map[string]bool, error) {
 	seen := map[string]bool{}

@@ -373,6 +373,9 @@ type Event struct {
 type ImportRequest struct {
 	Names    []ImportName    `json:"names,omitempty"`
 	Messages []ImportMessage `json:"messages,omitempty"`
+	// DryRun checks the request and counts what would be new, writing
+	// nothing.
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 // ImportName is a known name.
