@@ -105,7 +105,7 @@ func (d *Daemon) handleRegister(w http.ResponseWriter, r *http.Request, _ *call)
 	d.events.publish(protocol.Event{Time: d.cfg.Clock.Now(), Type: protocol.EventRegister, Name: req.Name})
 	d.log.Info("registered", "name", req.Name, "new", res.New, "unread", res.Unread)
 	return writeJSON(w, protocol.RegisterResponse{
-		Name: req.Name, Token: token, Unread: res.Unread, TookOver: tookOver,
+		Name: req.Name, Token: token, Unread: res.Unread, TookOver: tookOver, New: res.New,
 		IdleTimeoutSeconds: int64(d.sessions.Idle() / time.Second),
 	})
 }

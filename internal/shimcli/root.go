@@ -154,5 +154,18 @@ func (a *App) Identity(ctx context.Context) (*client.Client, error) {
 		return nil, err
 	}
 	c.As(name)
+	if tok, _ := l.Sessions().Load(name); tok == "" {
+		// No session was saved for the name: register it now, and say so
+		// if nobody ever had, since a mistyped --as would otherwise make
+		// a new identity without a word.
+		res, err := c.Register(ctx, name, false)
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		if res.New {
+			fmt.Fprintf(a.Env.Stderr, "ipc-mcp: %s had never been registered; it is now (check --as or IPC_NAME if that is not your name)\n", name)
+		}
+	}
 	return c, nil
 }

@@ -85,6 +85,8 @@ type RegisterResponse struct {
 	Unread int `json:"unread"`
 	// TookOver is true when an earlier session of this name was revoked.
 	TookOver bool `json:"took_over,omitempty"`
+	// New is true when the name had never been registered before.
+	New bool `json:"new,omitempty"`
 }
 
 // AdminRequest is the body of POST /v1/auth/admin: an admin session can read
