@@ -66,8 +66,12 @@ func runInstall(ctx context.Context, o *Options, w io.Writer, dryRun, force bool
 	if err != nil {
 		return fmt.Errorf("install service: nothing was installed: %w", err)
 	}
-	if err := install(ctx, m, p, force); err != nil {
+	stopped, err := install(ctx, m, p, force, o.OnDemand)
+	if err != nil {
 		return err
+	}
+	if stopped != 0 {
+		fmt.Fprintf(w, "Stopped the daemon that ran without the service (pid %d); the service runs it now.\n", stopped)
 	}
 	_, err = io.WriteString(w, installedMessage(p)+o.secretNote())
 	return err

@@ -34,31 +34,41 @@ func (e *InstallError) Unwrap() []error {
 // install registers and starts the service p describes. Anything it wrote
 // is removed again when a later step fails, so a failed install leaves no
 // half-installed service behind.
-func install(ctx context.Context, m Manager, p Plan, force bool) error {
+func install(ctx context.Context, m Manager, p Plan, force bool, d OnDemand) (stopped int, err error) {
 	st, err := m.Status(ctx, p)
 	if err != nil {
-		return fmt.Errorf("check service: %w", err)
+		return 0, fmt.Errorf("check service: %w", err)
 	}
 	stray, err := fileExists(p.Path)
 	if err != nil {
-		return fmt.Errorf("check service file: %w", err)
+		return 0, fmt.Errorf("check service file: %w", err)
 	}
 	if st != StateNotInstalled || stray {
 		if !force {
-			return fmt.Errorf("install service: %w (%s, %s); run \"ipcd uninstall\" first, or install --force",
+			return 0, fmt.Errorf("install service: %w (%s, %s); run \"ipcd uninstall\" first, or install --force",
 				ErrAlreadyInstalled, where(p), st)
 		}
 		if err := remove(ctx, m, p, st); err != nil {
-			return fmt.Errorf("replace service: %w", err)
+			return 0, fmt.Errorf("replace service: %w", err)
 		}
 	}
 	if err := m.Install(ctx, p); err != nil {
-		return &InstallError{Step: "install", Err: err, Rollback: rollback(ctx, m, p)}
+		return 0, &InstallError{Step: "install", Err: err, Rollback: rollback(ctx, m, p)}
+	}
+	// A daemon that runs without the service (one that ipc-mcp started)
+	// holds the database: the service's own could not start beside it.
+	if d != nil {
+		if rd, err := d.Running(ctx); err == nil && rd.PID != 0 && rd.ManagedBy == "" {
+			if err := d.Stop(ctx); err != nil {
+				return 0, &InstallError{Step: "stop the daemon that runs without the service", Err: err, Rollback: rollback(ctx, m, p)}
+			}
+			stopped = rd.PID
+		}
 	}
 	if err := m.Start(ctx, p); err != nil {
-		return &InstallError{Step: "start", Err: err, Rollback: rollback(ctx, m, p)}
+		return stopped, &InstallError{Step: "start", Err: err, Rollback: rollback(ctx, m, p)}
 	}
-	return nil
+	return stopped, nil
 }
 
 // rollback undoes a partial install. Errors from stopping or unregistering

@@ -51,6 +51,29 @@ func TestInstall(t *testing.T) {
 	}
 }
 
+// Install stops a daemon that runs without the service (one that ipc-mcp
+// started) before it starts the service, whose daemon could not start
+// beside it; a daemon that a manager runs is left alone.
+func TestInstallStopsTheDaemonWithoutService(t *testing.T) {
+	for _, tc := range []struct {
+		managed   string
+		wantCalls []string
+		wantOut   string
+	}{
+		{"", []string{"stop"}, "Stopped the daemon that ran without the service (pid 77); the service runs it now.\nInstalled ipcd"},
+		{"launchd", nil, "Installed ipcd"},
+	} {
+		fake := newFake(PlatformSystemd)
+		opts, _ := newTestOptions(t, fake)
+		d := &fakeOnDemand{pid: 77, managed: tc.managed}
+		opts.OnDemand = d
+		out, err := execute(t, command(t, opts, "install"))
+		if err != nil || !strings.HasPrefix(out, tc.wantOut) || !slices.Equal(d.calls, tc.wantCalls) || !fake.running {
+			t.Errorf("managed %q: %q, %v, daemon calls %v, service running %v", tc.managed, out, err, d.calls, fake.running)
+		}
+	}
+}
+
 func TestInstallUnsupported(t *testing.T) {
 	fake := newFake("")
 	fake.detectErr = &UnsupportedError{Detected: "unix-systemv", Reason: "systemd is not running"}
