@@ -117,9 +117,16 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 func flagError(c *cobra.Command, err error) error {
 	msg := err.Error()
 	if i := strings.Index(msg, ": strconv.Parse"); i >= 0 {
-		msg = msg[:i] + ": not a whole number"
-		if strings.Contains(err.Error(), "ParseFloat") {
-			msg = strings.TrimSuffix(msg, "whole number") + "number"
+		parser := msg[i:]
+		switch {
+		case strings.Contains(parser, "out of range"):
+			msg = msg[:i] + ": out of range"
+		case strings.Contains(parser, "ParseBool"):
+			msg = msg[:i] + ": not true or false"
+		case strings.Contains(parser, "ParseFloat"):
+			msg = msg[:i] + ": not a number"
+		default:
+			msg = msg[:i] + ": not a whole number"
 		}
 	}
 	return UsageErrorf("%s (see %s --help)", msg, c.CommandPath())

@@ -64,6 +64,8 @@ func TestRunExitCodes(t *testing.T) {
 		root := &cobra.Command{Use: "ipc-mcp"}
 		sub := &cobra.Command{Use: "go", Args: cobra.ExactArgs(0), RunE: func(*cobra.Command, []string) error { return fn() }}
 		sub.Flags().Uint64("n", 0, "a number")
+		sub.Flags().Bool("b", false, "a switch")
+		sub.Flags().Float64("f", 0, "a rate")
 		root.AddCommand(sub)
 		var out, errb bytes.Buffer
 		code := Run(context.Background(), root, args, Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
@@ -91,6 +93,11 @@ func TestRunExitCodes(t *testing.T) {
 	code, stderr = run(func() error { return nil }, "go", "--n", "abc")
 	if code != ExitUsage || stderr != "ipc-mcp: invalid argument \"abc\" for \"--n\" flag: not a whole number (see ipc-mcp go --help)\n" {
 		t.Errorf("bad flag value: exit %d, stderr %q", code, stderr)
+	}
+	for arg, want := range map[string]string{"--n=99999999999999999999999": "out of range", "--b=maybe": "not true or false", "--f=x": "not a number"} {
+		if code, stderr = run(func() error { return nil }, "go", arg); code != ExitUsage || !strings.Contains(stderr, want) || strings.Contains(stderr, "strconv") {
+			t.Errorf("%s: exit %d, stderr %q", arg, code, stderr)
+		}
 	}
 	code, stderr = run(func() error { return nil }, "completion", "tcsh")
 	if code != ExitUsage || !strings.Contains(stderr, `unknown command "tcsh"`) {

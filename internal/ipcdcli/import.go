@@ -35,8 +35,10 @@ that was already read, rows with invalid names, empty content or content over th
 daemon's message size limit are skipped, each with its reason in the report.
 
 Each message carries a key made from its row, so running the import again imports
-nothing twice. --dry-run reads everything and prints the report without sending
-(it asks a running daemon for its message size limit, else assumes the default 1 MiB).
+nothing twice. --dry-run reads everything and prints the report, writing nothing: a
+running daemon is sent the import to count what it already holds (names it knows,
+messages imported before) and takes its message size limit from it; with no daemon,
+everything importable is counted and the default 1 MiB limit assumed.
 
 The import is an admin call to the daemon, so it needs the secret. If no daemon is
 running, it starts one ("ipcd run", detached, logging to DATA_DIR/ipcd.log), as

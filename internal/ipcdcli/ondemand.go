@@ -3,6 +3,7 @@ package ipcdcli
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,9 +21,9 @@ import (
 // "ipcd run" in the background with its log in the data dir.
 type onDemand struct{ app *App }
 
-// stopWait bounds how long Stop waits for the daemon's process to end
-// once it has answered the request: requests in flight get 10 s to finish
-// (a wait returns at once), then the store is closed.
+// stopWait bounds how long Stop waits for the daemon to let go of its
+// database once it has answered the request: requests in flight get 10 s
+// to finish (a wait returns at once), then the store is closed.
 const stopWait = time.Minute
 
 func (o onDemand) client() (*client.Client, cli.Location, error) {
@@ -37,7 +38,7 @@ func (o onDemand) client() (*client.Client, cli.Location, error) {
 }
 
 func (o onDemand) Running(ctx context.Context) (service.RunningDaemon, error) {
-	c, _, err := o.client()
+	c, l, err := o.client()
 	if err != nil {
 		return service.RunningDaemon{}, err
 	}
@@ -49,13 +50,17 @@ func (o onDemand) Running(ctx context.Context) (service.RunningDaemon, error) {
 	if err != nil {
 		return service.RunningDaemon{}, err
 	}
-	return service.RunningDaemon{PID: st.PID, ManagedBy: st.ServiceManager, Unlike: unlike(st)}, nil
+	return service.RunningDaemon{PID: st.PID, ManagedBy: st.ServiceManager, Unlike: unlike(st, l)}, nil
 }
 
 // unlike says what the daemon has that one started by "ipcd start" (with
-// the default settings) would not.
-func unlike(st protocol.StatusResponse) string {
+// the default settings, on l) would not. Flags that status does not show
+// (--log-file, --max-conns, --online-window) are not compared.
+func unlike(st protocol.StatusResponse, l cli.Location) string {
 	var diff []string
+	if st.DataDir != l.DataDir {
+		diff = append(diff, "the data dir "+st.DataDir)
+	}
 	if st.Listen != "" {
 		diff = append(diff, "a TCP listener on "+st.Listen)
 	}
@@ -74,31 +79,30 @@ func (o onDemand) Stop(ctx context.Context) error {
 		return err
 	}
 	defer c.Close()
-	res, err := c.Shutdown(ctx)
-	pid := res.PID
-	if client.IsCode(err, protocol.CodeNotFound) {
-		// A daemon older than the shutdown request.
-		st, serr := c.Status(ctx)
-		if serr != nil {
-			return serr
-		}
-		pid, err = st.PID, terminate(st.PID)
-	}
+	st, err := c.Status(ctx)
 	if err != nil {
 		return err
 	}
-	// The database is free once the process has ended, not when the
-	// socket stops answering (the store closes after that).
+	if _, err := c.Shutdown(ctx); err != nil {
+		if client.IsCode(err, protocol.CodeNotFound) {
+			return fmt.Errorf("the daemon (pid %d) is older than this ipcd and cannot be asked to stop; end it: %s", st.PID, killHint(st.PID))
+		}
+		return err
+	}
+	// Done once the socket no longer answers and the daemon has let go of
+	// its database (the store closes after the socket).
 	ctx, cancel := context.WithTimeout(ctx, stopWait)
 	defer cancel()
-	for !processGone(pid) {
+	for {
+		if _, err := c.Health(ctx); client.IsDown(err) && released(st.DataDir, st.PID) {
+			return nil
+		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("its process %d still runs %s after it was asked to stop", pid, stopWait)
+			return fmt.Errorf("the daemon (pid %d) has not let go of %s %s after it was asked to stop", st.PID, st.DataDir, stopWait)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	return nil
 }
 
 func (o onDemand) Start(ctx context.Context) (int, error) {
@@ -114,3 +118,5 @@ func (o onDemand) Start(ctx context.Context) (int, error) {
 	st, err := c.Status(ctx)
 	return st.PID, err
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

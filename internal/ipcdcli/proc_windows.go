@@ -3,29 +3,25 @@
 package ipcdcli
 
 import (
-	"os"
+	"errors"
 
 	"golang.org/x/sys/windows"
 )
 
-// processGone reports whether process pid has ended.
-func processGone(pid int) bool {
+// released reports whether the daemon, process pid, has let go of its data
+// dir: whether its process has ended.
+func released(_ string, pid int) bool {
 	h, err := windows.OpenProcess(windows.SYNCHRONIZE, false, uint32(pid))
+	if errors.Is(err, windows.ERROR_INVALID_PARAMETER) {
+		return true // no such process any more
+	}
 	if err != nil {
-		return true // no such process (any more)
+		return false // it may still run (access denied, say): wait
 	}
 	defer windows.CloseHandle(h)
 	ev, err := windows.WaitForSingleObject(h, 0)
 	return err == nil && ev == windows.WAIT_OBJECT_0
 }
 
-// terminate ends process pid. Windows has no SIGTERM to send another
-// process; nothing acknowledged is lost all the same (every acknowledged
-// send is on disk, and the next start replays the log).
-func terminate(pid int) error {
-	p, err := os.FindProcess(pid)
-	if err != nil {
-		return err
-	}
-	return p.Kill()
-}
+// killHint says how to end a daemon too old to be asked to stop.
+func killHint(pid int) string { return "taskkill /PID " + itoa(pid) }

@@ -104,6 +104,11 @@ func dryRunInstall(ctx context.Context, o *Options, m Manager, w io.Writer) erro
 	if _, err := io.WriteString(w, o.secretNote()); err != nil {
 		return err
 	}
+	if o.OnDemand != nil {
+		if rd, err := o.OnDemand.Running(ctx); err == nil && rd.PID != 0 && rd.ManagedBy == "" {
+			fmt.Fprintf(w, "Note: the daemon that runs now without a service (pid %d) would be stopped first (gracefully), so that the service's can open the store.\n", rd.PID)
+		}
+	}
 	if _, err := m.Detect(ctx); err != nil {
 		_, err = fmt.Fprintf(w, "Note: a real install would fail on this machine: %v\n", err)
 		return err
@@ -175,15 +180,15 @@ func newControlCmd(opts *Options, action, short, example string) *cobra.Command 
 		Long: short + `.
 
 With an installed service, the service manager does it (systemd, launchd,
-the Windows service manager); a daemon that runs without the service while
-the service is stopped (one that ipc-mcp started) is stopped first. Where no
-service is installed, or none can be (a container without systemd, say),
-ipcd acts on the daemon that runs without one: stop asks it to stop
+the Windows service manager); a daemon that runs beside the service without
+it (one that ipc-mcp started while the service was down) is stopped first.
+Where no service is installed, or none can be (a container without systemd,
+say), ipcd acts on the daemon that runs without one: stop asks it to stop
 gracefully (requests in flight finish, nothing acknowledged is lost) and
-returns once its process has ended, so its database is free; start runs
-"ipcd run" in the background with the default settings, logging to
-DATA_DIR/ipcd.log, as ipc-mcp does; restart does both, and refuses a daemon
-started with other settings (--listen, --open, limits), which it would drop.`,
+returns once it has let go of its database; start runs "ipcd run" in the
+background with the default settings, logging to DATA_DIR/ipcd.log, as
+ipc-mcp does; restart does both, and refuses a daemon started with other
+settings (another data dir, --listen, --open, limits), which it would drop.`,
 		Example: example,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -58,7 +58,11 @@ func install(ctx context.Context, m Manager, p Plan, force bool, d OnDemand) (st
 	// A daemon that runs without the service (one that ipc-mcp started)
 	// holds the database: the service's own could not start beside it.
 	if d != nil {
-		if rd, err := d.Running(ctx); err == nil && rd.PID != 0 && rd.ManagedBy == "" {
+		rd, err := d.Running(ctx)
+		if err != nil {
+			return 0, &InstallError{Step: "ask the daemon on the socket who runs it", Err: err, Rollback: rollback(ctx, m, p)}
+		}
+		if rd.PID != 0 && rd.ManagedBy == "" {
 			if err := d.Stop(ctx); err != nil {
 				return 0, &InstallError{Step: "stop the daemon that runs without the service", Err: err, Rollback: rollback(ctx, m, p)}
 			}
@@ -227,24 +231,35 @@ var managerTool = map[string]string{
 	"windows": "sc.exe or the Services console",
 }
 
-// stopStray stops a daemon that runs without the service while the
-// installed service is not running (one that ipc-mcp started after
-// "ipcd stop", say): the service's daemon could not start beside it. done
-// says that nothing is left to do (the action was stop).
+// stopStray stops a daemon that runs without the installed service (one
+// that ipc-mcp started while the service was down): the service's daemon
+// cannot open the store beside it, and would fail at every restart, which
+// systemd shows as "activating" as much as "failed". done says that
+// nothing is left to do (the action was stop). A daemon that cannot be
+// asked is noted in msg, not stopped.
 func stopStray(ctx context.Context, m Manager, p Plan, d OnDemand, action string) (msg string, done bool, err error) {
 	st, err := m.Status(ctx, p)
-	if err != nil || (st != StateStopped && st != StateFailed) {
+	if err != nil || st == StateNotInstalled {
 		return "", false, nil
 	}
 	rd, err := d.Running(ctx)
-	if err != nil || rd.PID == 0 || rd.ManagedBy != "" {
+	if err != nil {
+		return fmt.Sprintf("Note: could not ask the daemon on the socket who runs it (%v)", err), false, nil
+	}
+	if rd.PID == 0 || rd.ManagedBy != "" {
 		return "", false, nil
 	}
 	if err := d.Stop(ctx); err != nil {
 		return "", false, fmt.Errorf("stop ipcd: the daemon (pid %d) that runs without the service: %w", rd.PID, err)
 	}
 	if action == actionStop {
-		return fmt.Sprintf("Stopped ipcd (pid %d, which ran without the service; the service was not running)", rd.PID), true, nil
+		if st == StateRunning {
+			// The service's unit may still be trying to start its own.
+			if err := m.Stop(ctx, p); err != nil {
+				return "", false, fmt.Errorf("stop service: %w (%s)", err, p.logHint())
+			}
+		}
+		return fmt.Sprintf("Stopped ipcd (pid %d, which ran without the service)", rd.PID), true, nil
 	}
 	return fmt.Sprintf("Stopped the daemon that ran without the service (pid %d)", rd.PID), false, nil
 }

@@ -65,12 +65,29 @@ func TestInstallStopsTheDaemonWithoutService(t *testing.T) {
 	} {
 		fake := newFake(PlatformSystemd)
 		opts, _ := newTestOptions(t, fake)
-		d := &fakeOnDemand{pid: 77, managed: tc.managed}
+		d := &fakeOnDemand{pid: 77, managed: tc.managed, log: &fake.calls}
 		opts.OnDemand = d
 		out, err := execute(t, command(t, opts, "install"))
 		if err != nil || !strings.HasPrefix(out, tc.wantOut) || !slices.Equal(d.calls, tc.wantCalls) || !fake.running {
 			t.Errorf("managed %q: %q, %v, daemon calls %v, service running %v", tc.managed, out, err, d.calls, fake.running)
 		}
+		// Stopped before the service starts, not after.
+		if len(tc.wantCalls) > 0 && !slices.Equal(fake.calls, []string{"detect", "status", "install", "daemon-stop", "start"}) {
+			t.Errorf("install calls %v", fake.calls)
+		}
+	}
+}
+
+// The dry run says that a real install would stop the daemon that runs
+// without the service.
+func TestInstallDryRunNotesTheDaemonWithoutService(t *testing.T) {
+	fake := newFake(PlatformSystemd)
+	opts, _ := newTestOptions(t, fake)
+	d := &fakeOnDemand{pid: 77}
+	opts.OnDemand = d
+	out, err := execute(t, command(t, opts, "install"), "--dry-run")
+	if err != nil || !strings.Contains(out, "Note: the daemon that runs now without a service (pid 77) would be stopped first") || len(d.calls) != 0 {
+		t.Errorf("dry run: %v, daemon calls %v\n%s", err, d.calls, out)
 	}
 }
 
@@ -417,6 +434,7 @@ type fakeOnDemand struct {
 	pid             int
 	managed, unlike string
 	calls           []string
+	log             *[]string // if set, Stop and Start are written here too, as daemon-stop and daemon-start
 }
 
 func (f *fakeOnDemand) Running(context.Context) (RunningDaemon, error) {
@@ -425,12 +443,18 @@ func (f *fakeOnDemand) Running(context.Context) (RunningDaemon, error) {
 
 func (f *fakeOnDemand) Stop(context.Context) error {
 	f.calls = append(f.calls, "stop")
+	if f.log != nil {
+		*f.log = append(*f.log, "daemon-stop")
+	}
 	f.pid = 0
 	return nil
 }
 
 func (f *fakeOnDemand) Start(context.Context) (int, error) {
 	f.calls = append(f.calls, "start")
+	if f.log != nil {
+		*f.log = append(*f.log, "daemon-start")
+	}
 	f.pid = 4242
 	return f.pid, nil
 }
@@ -506,36 +530,39 @@ func TestControlOnDemand(t *testing.T) {
 		}
 	}
 
-	// An installed service that is not running: a daemon that runs
-	// without it (one ipc-mcp started) is stopped first, so that the
-	// service's own can start.
+	// An installed service beside a daemon that runs without it (one
+	// ipc-mcp started while the service was down), whatever the unit's
+	// state (systemd shows a unit that keeps failing as activating): that
+	// daemon is stopped first, so that the service's own can start.
 	for _, tc := range []struct {
-		command, wantOut string
-		wantManager      []string
+		command        string
+		serviceRunning bool
+		wantOut        string
+		wantCalls      []string // the manager's and the daemon's, in order
 	}{
-		{"stop", "Stopped ipcd (pid 77, which ran without the service; the service was not running).\n", []string{"detect", "status", "status"}},
-		{"restart", "Stopped the daemon that ran without the service (pid 77).\nStarted ipcd (systemd user unit", []string{"detect", "status", "status", "status", "start"}},
-		{"start", "Stopped the daemon that ran without the service (pid 77).\nStarted ipcd (systemd user unit", []string{"detect", "status", "status", "status", "start"}},
+		{"stop", false, "Stopped ipcd (pid 77, which ran without the service).\n", []string{"detect", "status", "status", "daemon-stop"}},
+		{"stop", true, "Stopped ipcd (pid 77, which ran without the service).\n", []string{"detect", "status", "status", "daemon-stop", "stop"}},
+		{"restart", false, "Stopped the daemon that ran without the service (pid 77).\nStarted ipcd (systemd user unit", []string{"detect", "status", "status", "daemon-stop", "status", "start"}},
+		{"start", false, "Stopped the daemon that ran without the service (pid 77).\nStarted ipcd (systemd user unit", []string{"detect", "status", "status", "daemon-stop", "status", "start"}},
 	} {
 		fake := newFake(PlatformSystemd)
-		fake.installed = true
+		fake.installed, fake.running = true, tc.serviceRunning
 		opts, _ := newTestOptions(t, fake)
-		d := &fakeOnDemand{pid: 77}
-		opts.OnDemand = d
+		opts.OnDemand = &fakeOnDemand{pid: 77, log: &fake.calls}
 		out, err := execute(t, command(t, opts, tc.command))
-		if err != nil || !strings.HasPrefix(out, tc.wantOut) || !slices.Equal(d.calls, []string{"stop"}) {
-			t.Errorf("%s with the service stopped and a daemon without it: %q, %v, daemon calls %v", tc.command, out, err, d.calls)
+		if err != nil || !strings.HasPrefix(out, tc.wantOut) {
+			t.Errorf("%s beside a daemon without the service: %q, %v", tc.command, out, err)
 		}
-		if diff := cmp.Diff(tc.wantManager, fake.calls); diff != "" {
-			t.Errorf("%s: manager calls (-want +got):\n%s", tc.command, diff)
+		if diff := cmp.Diff(tc.wantCalls, fake.calls); diff != "" {
+			t.Errorf("%s: calls (-want +got):\n%s", tc.command, diff)
 		}
 	}
 
-	// An installed service stays the manager's.
+	// An installed service's own daemon stays the manager's.
 	fake := newFake(PlatformSystemd)
 	fake.installed, fake.running = true, true
 	opts, _ := newTestOptions(t, fake)
-	d := &fakeOnDemand{pid: 77}
+	d := &fakeOnDemand{pid: 77, managed: "systemd"}
 	opts.OnDemand = d
 	if _, err := execute(t, command(t, opts, "stop")); err != nil {
 		t.Fatal(err)
