@@ -58,7 +58,7 @@ func TestPreview(t *testing.T) {
 	if err := src.Preview().WriteText(&b); err != nil {
 		t.Fatal(err)
 	}
-	want := "Dry run of the import from " + path + " (nothing was sent)\n" +
+	want := "Dry run of the import from " + path + " (nothing was sent; no daemon runs, so what it may already hold is counted too)\n" +
 		"Names: 1 to import, 0 skipped\n" +
 		"Messages: 1 to import, 0 skipped; 1 already read, skipped\n"
 	if diff := cmp.Diff(want, b.String()); diff != "" {
