@@ -71,6 +71,7 @@ func Ensure(ctx context.Context, c *client.Client, o Options) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	delay := 10 * time.Millisecond
+	startedAgain := false
 	for {
 		_, err := c.Health(ctx)
 		if err == nil {
@@ -86,6 +87,19 @@ func Ensure(ctx context.Context, c *client.Client, o Options) (bool, error) {
 			// It lost the race to another daemon starting at the same
 			// time: wait for that one. Otherwise it says why it stopped.
 			why := exitReason(logPath, logStart)
+			if strings.HasPrefix(why, "ipcd panic: ") && !startedAgain {
+				// A panic at start is most likely bbolt's on a damaged
+				// database; the next start checks the file first and
+				// says what is wrong with it.
+				startedAgain = true
+				if fi, err := os.Stat(logPath); err == nil {
+					logStart = fi.Size()
+				}
+				if exited, err = Start(bin, o); err != nil {
+					return true, err
+				}
+				continue
+			}
 			if !strings.Contains(why, "another ipcd is already running") {
 				return true, fmt.Errorf("start the daemon: it stopped at once: %s (see %s)", why, logPath)
 			}

@@ -107,3 +107,29 @@ func TestEnsureReportsADaemonThatStops(t *testing.T) {
 		})
 	}
 }
+
+// A daemon that panics at start (bbolt on a damaged database) is started
+// once more: that start checks the file and says what is wrong with it,
+// which is what Ensure reports.
+func TestEnsureStartsAgainAfterAPanic(t *testing.T) {
+	dir := t.TempDir()
+	sockDir, err := os.MkdirTemp("/tmp", "ipl-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	ran := filepath.Join(dir, "ran")
+	script := "#!/bin/sh\nif [ ! -e " + ran + " ]; then touch " + ran + "; echo 'panic: assertion failed' >&2; exit 2; fi\n" +
+		"echo 'ipcd: the database /d/ipc.db: damaged: bbolt stopped on it' >&2; exit 1\n"
+	bin := filepath.Join(dir, "fake-ipcd")
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{DataDir: filepath.Join(dir, "data"), Socket: filepath.Join(sockDir, "s"), Bin: bin, Wait: time.Minute}
+	c := client.New(client.Options{Socket: o.Socket})
+	defer c.Close()
+	_, err = Ensure(context.Background(), c, o)
+	if err == nil || !strings.Contains(err.Error(), "it stopped at once: ipcd: the database /d/ipc.db: damaged") {
+		t.Errorf("Ensure = %v; want the second start's words", err)
+	}
+}
