@@ -120,7 +120,7 @@ func TestCmdList(t *testing.T) {
 	checks := []struct{ prefix, status, file string }{
 		{"CLIENT", "STATUS", "CONFIG FILE"},
 		{"claude-code", "set up as alice, hooks 3/3", h + "/.claude.json"},
-		{"gemini", "cannot parse " + h + "/.gemini/settings.json line 2, column 10: invalid character ',' at start of value", h + "/.gemini/settings.json"},
+		{"gemini", "cannot parse: line 2, column 10: invalid character ',' at start of value", h + "/.gemini/settings.json"},
 		{"cursor", "no config file", h + "/.cursor/mcp.json"},
 		{"cursor --project", "set up as proj", o.WorkDir + "/.cursor/mcp.json"},
 		{"claude-desktop", "set up, no IPC_NAME, runs another ipc-mcp (/old/ipc-mcp)", h + "/.config/Claude/claude_desktop_config.json"},
@@ -242,5 +242,20 @@ func TestCmdNotes(t *testing.T) {
 				t.Errorf("output:\n%s", out)
 			}
 		})
+	}
+}
+
+// A parse error in --list names its file only when that is not the config
+// file listed beside it, and keeps its reason short.
+func TestDescribeParseError(t *testing.T) {
+	long := strings.Repeat("x", 80)
+	st := Status{Path: "/h/.claude.json", Err: &ParseError{Path: "/h/.claude/settings.json", Line: 3, Column: 7, Reason: long}}
+	got := describeStatus(st)
+	if want := "cannot parse /h/.claude/settings.json: line 3, column 7: " + long[:57] + "..."; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	st.Err = &ParseError{Path: "/h/.claude.json", Reason: "short"}
+	if got := describeStatus(st); got != "cannot parse: short" {
+		t.Errorf("got %q", got)
 	}
 }

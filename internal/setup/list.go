@@ -25,10 +25,20 @@ func describeStatus(st Status) string {
 	case st.Err != nil:
 		var pe *ParseError
 		if errors.As(st.Err, &pe) {
-			if pe.Line > 0 {
-				return fmt.Sprintf("cannot parse %s line %d, column %d: %s", pe.Path, pe.Line, pe.Column, pe.Reason)
+			// The path only when it is not the config file listed beside
+			// it, and the reason short: run setup CLIENT for all of it.
+			what := "cannot parse"
+			if pe.Path != st.Path {
+				what += " " + pe.Path
 			}
-			return fmt.Sprintf("cannot parse %s: %s", pe.Path, pe.Reason)
+			reason := pe.Reason
+			if r := []rune(reason); len(r) > 60 {
+				reason = string(r[:57]) + "..."
+			}
+			if pe.Line > 0 {
+				return fmt.Sprintf("%s: line %d, column %d: %s", what, pe.Line, pe.Column, reason)
+			}
+			return fmt.Sprintf("%s: %s", what, reason)
 		}
 		return "cannot read: " + st.Err.Error()
 	case !st.Found:
