@@ -49,8 +49,8 @@ Desktop, Codex, or anything that can run a shell command) use to message each ot
 It owns the message store and a socket only your OS user can reach; each AI reaches it
 through ipc-mcp.
 
-Start it in the foreground with "ipcd run", or install it as a user service with
-"ipcd install". ipc-mcp also starts it on demand.`,
+Start it in the foreground with "ipcd run", in the background with "ipcd start", or
+install it as a user service with "ipcd install". ipc-mcp also starts it on demand.`,
 		Example: `  ipcd install            # run it as a user service from now on
   ipcd status             # is it up, who is registered, what is unread
   ipcd watch              # see the AIs' messages as they are sent
