@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -67,11 +68,16 @@ func (c *Client) Register(ctx context.Context, name string, takeover bool) (resp
 	}
 	var out protocol.RegisterResponse
 	req := protocol.RegisterRequest{Name: name, Nonce: nonce, Proof: proof, Takeover: takeover}
-	if err := c.do(ctx, http.MethodPost, "/v1/auth/register", asName, req, &out); err != nil {
+	// Not cancelled with ctx (the call's own timeout still bounds it): a
+	// registration the daemon carried out but whose answer was dropped
+	// would leave a session nobody has the token of, holding the name
+	// until it idles out.
+	if err := c.do(context.WithoutCancel(ctx), http.MethodPost, "/v1/auth/register", asName, req, &out); err != nil {
 		return out, err
 	}
 	c.mu.Lock()
 	c.name, c.token = out.Name, out.Token
+	c.regGen++
 	c.mu.Unlock()
 	return out, c.keepToken(out.Name, out.Token, mine)
 }
@@ -109,6 +115,20 @@ func (c *Client) Ack(ctx context.Context, through uint64) (protocol.AckResponse,
 	var out protocol.AckResponse
 	err := c.identityCall(ctx, http.MethodPost, "/v1/ack", protocol.AckRequest{Through: through}, &out)
 	return out, err
+}
+
+// ErrNameChanged is AckAs's answer when the client acts as another name
+// than the one whose mail it was asked to acknowledge.
+var ErrNameChanged = errors.New("the client acts as another name now")
+
+type expectNameKey struct{}
+
+// AckAs acknowledges mail up to through as name, and nothing if the client
+// no longer acts as name (a registration came in between): that mail then
+// stays unread for name, instead of marking name's sequence numbers read in
+// another inbox.
+func (c *Client) AckAs(ctx context.Context, name string, through uint64) (protocol.AckResponse, error) {
+	return c.Ack(context.WithValue(ctx, expectNameKey{}, name), through)
 }
 
 // Wait blocks until mail arrives or the timeout passes (req.TimeoutMS).

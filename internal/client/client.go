@@ -69,6 +69,10 @@ type Client struct {
 	withheld map[string]string
 	// saveMu orders the saving of a withheld token after a rename.
 	saveMu sync.Mutex
+	// regMu makes calls that find their session gone register again one
+	// at a time; regGen counts successful registrations (under mu).
+	regMu  sync.Mutex
+	regGen uint64
 }
 
 // New returns a client; it does not connect until the first call.
@@ -216,6 +220,10 @@ func (c *Client) doRawOnce(ctx context.Context, method, path string, auth authKi
 	c.mu.Lock()
 	switch auth {
 	case asName:
+		if want, ok := ctx.Value(expectNameKey{}).(string); ok && want != c.name {
+			c.mu.Unlock()
+			return ErrNameChanged
+		}
 		if c.token != "" {
 			r.header = append(r.header, protocol.HeaderAuthorization+": Bearer "+c.token)
 		}
@@ -286,20 +294,43 @@ func (c *Client) identityCall(ctx context.Context, method, path string, in, out 
 		return ErrNoName
 	}
 	if c.tokenEmpty() {
-		if _, err := c.Register(ctx, c.Name(), false); err != nil {
+		if err := c.registerAgain(ctx, c.generation()); err != nil {
 			return err
 		}
 	}
 	if err := c.saveWhenClaimed(); err != nil {
 		return err
 	}
+	gen := c.generation()
 	err := c.do(ctx, method, path, asName, in, out)
 	if isCode(err, protocol.CodeSessionExpired) || isCode(err, protocol.CodeUnauthorized) {
-		if _, rerr := c.Register(ctx, c.Name(), false); rerr != nil {
+		if rerr := c.registerAgain(ctx, gen); rerr != nil {
 			return rerr
 		}
 		err = c.do(ctx, method, path, asName, in, out)
 	}
+	return err
+}
+
+// generation counts the client's registrations, so that calls that fail
+// together (the daemon restarted and forgot every session) register
+// again once, not each on its own: the second registration would offer
+// the dead token, find the first one's live session and be refused.
+func (c *Client) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.regGen
+}
+
+// registerAgain registers the current name again, unless another call has
+// done so since gen.
+func (c *Client) registerAgain(ctx context.Context, gen uint64) error {
+	c.regMu.Lock()
+	defer c.regMu.Unlock()
+	if c.generation() != gen && !c.tokenEmpty() {
+		return nil
+	}
+	_, err := c.Register(ctx, c.Name(), false)
 	return err
 }
 

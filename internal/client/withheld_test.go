@@ -124,3 +124,43 @@ func TestTakeoverTokenWithheldUntilClaimed(t *testing.T) {
 		t.Fatal("the taker did not save its token once the claim was its own")
 	}
 }
+
+// Calls that find their session gone together (the daemon restarted and
+// forgot every session) register again once: a second registration would
+// offer the dead token, meet the first one's new session and be refused
+// with name_taken.
+func TestCallsRegisterAgainOnce(t *testing.T) {
+	dir := daemontest.TempDir(t)
+	secret := daemontest.Secret(t, filepath.Join(dir, "secret"))
+	sock := filepath.Join(dir, "s")
+	cfg := daemon.Config{DataDir: filepath.Join(dir, "data"), Socket: sock, Secret: &secret}
+	_, stop := daemontest.Serve(t, cfg)
+	ctx := context.Background()
+	c := New(Options{Socket: sock, Secret: func() ([]byte, error) { return secret.Bytes(), nil }})
+	defer c.Close()
+	if _, err := c.Register(ctx, "kate", false); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 5 {
+		stop()
+		_, stop = daemontest.Serve(t, cfg)
+		var wg sync.WaitGroup
+		errs := make(chan error, 16)
+		start := make(chan struct{})
+		for range 16 {
+			wg.Go(func() {
+				<-start
+				if _, err := c.Whoami(ctx); err != nil {
+					errs <- err
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("round %d: a call after the restart: %v", round, err)
+		}
+	}
+	stop()
+}

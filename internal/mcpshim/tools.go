@@ -2,6 +2,7 @@ package mcpshim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -77,12 +78,12 @@ func (s *Server) register(ctx context.Context, _ *mcp.CallToolRequest, in Regist
 	if err != nil {
 		return nil, out, toolError(err)
 	}
-	out.Messages = messagesOut(mail.Messages)
-	out.Unread = mail.Unread - len(mail.Messages)
-	fmt.Fprintf(&text, " Waiting for you:\n\n%s", mailText(out.Messages, "", time.Now()))
-	if err := ack(ctx, c, mail); err != nil {
+	said, got, err := take(ctx, c, res.Name, mail, false, "")
+	if err != nil {
 		return nil, RegisterOutput{}, toolError(err)
 	}
+	out.Messages, out.Unread = got.Messages, got.Unread
+	fmt.Fprintf(&text, " Waiting for you:\n\n%s", said)
 	return result(text.String(), out.Unread), out, nil
 }
 
@@ -104,19 +105,32 @@ func (s *Server) check(ctx context.Context, _ *mcp.CallToolRequest, in CheckInpu
 	if err != nil {
 		return nil, MailOutput{}, toolError(err)
 	}
+	name := c.Name()
 	res, err := c.Check(ctx, protocol.CheckRequest{Peek: in.Peek, Full: in.Full, Limit: in.Limit})
 	if err != nil {
 		return nil, MailOutput{}, toolError(err)
 	}
-	return s.deliver(ctx, c, res, in.Peek, "No new messages.")
+	return s.deliver(ctx, c, name, res, in.Peek, "No new messages.")
 }
 
-// deliver builds the result for fetched mail and only then acknowledges
-// it, so mail that never made it into a result comes again (at least once).
-func (s *Server) deliver(ctx context.Context, c *client.Client, res protocol.CheckResponse, peek bool, none string) (*mcp.CallToolResult, MailOutput, error) {
+// deliver builds the result for mail fetched as name and only then
+// acknowledges it, so mail that never made it into a result comes again
+// (at least once).
+func (s *Server) deliver(ctx context.Context, c *client.Client, name string, res protocol.CheckResponse, peek bool, none string) (*mcp.CallToolResult, MailOutput, error) {
+	text, out, err := take(ctx, c, name, res, peek, none)
+	if err != nil {
+		return nil, MailOutput{}, toolError(err)
+	}
+	return result(text, out.Unread), out, nil
+}
+
+// take fits fetched mail to what clients keep (Claude Code cuts a result
+// past 25,000 tokens: what does not fit stays unread for the next call),
+// says it, and acknowledges what it says unless peek. Mail fetched as a
+// name the server no longer acts as (a register came in between) is not
+// acknowledged: it stays unread for that name.
+func take(ctx context.Context, c *client.Client, name string, res protocol.CheckResponse, peek bool, none string) (string, MailOutput, error) {
 	now := time.Now()
-	// Clients cut long tool results (Claude Code past 25,000 tokens):
-	// what does not fit stays unread for the next call.
 	res, _ = cli.FitMail(res, cli.MailBudget, func(part protocol.CheckResponse) string {
 		return mailText(messagesOut(part.Messages), none, now)
 	})
@@ -125,21 +139,16 @@ func (s *Server) deliver(ctx context.Context, c *client.Client, res protocol.Che
 		out.Unread -= len(res.Messages)
 	}
 	text := mailText(out.Messages, none, now)
-	r := result(text, out.Unread)
-	if !peek {
-		if err := ack(ctx, c, res); err != nil {
-			return nil, MailOutput{}, toolError(err)
+	if !peek && res.Through != 0 {
+		_, err := c.AckAs(ctx, name, res.Through)
+		switch {
+		case errors.Is(err, client.ErrNameChanged):
+			text += fmt.Sprintf("\n\n(Not marked read: this server acts as %s now, so these stay unread for %s.)", c.Name(), name)
+		case err != nil:
+			return "", MailOutput{}, err
 		}
 	}
-	return r, out, nil
-}
-
-func ack(ctx context.Context, c *client.Client, res protocol.CheckResponse) error {
-	if res.Through == 0 {
-		return nil
-	}
-	_, err := c.Ack(ctx, res.Through)
-	return err
+	return text, out, nil
 }
 
 func (s *Server) broadcast(ctx context.Context, _ *mcp.CallToolRequest, in BroadcastInput) (*mcp.CallToolResult, BroadcastOutput, error) {

@@ -20,7 +20,8 @@ func (s *Server) wait(ctx context.Context, req *mcp.CallToolRequest, in WaitInpu
 		return nil, MailOutput{}, fmt.Errorf("timeout_seconds is %d; it must be positive", in.TimeoutSeconds)
 	}
 	if in.TimeoutSeconds > 0 {
-		timeout = time.Duration(in.TimeoutSeconds) * time.Second
+		// Capped before it is multiplied, which could overflow.
+		timeout = time.Duration(min(int64(in.TimeoutSeconds), int64(s.o.MaxWait/time.Second)+1)) * time.Second
 	}
 	timeout = min(timeout, s.o.MaxWait)
 	c, err := s.me(ctx)
@@ -32,6 +33,7 @@ func (s *Server) wait(ctx context.Context, req *mcp.CallToolRequest, in WaitInpu
 		defer stop()
 	}
 	deadline := time.Now().Add(timeout)
+	name := c.Name()
 	for {
 		res, err := c.Wait(ctx, protocol.WaitRequest{
 			CheckRequest: protocol.CheckRequest{Full: in.Full},
@@ -46,7 +48,7 @@ func (s *Server) wait(ctx context.Context, req *mcp.CallToolRequest, in WaitInpu
 		// A daemon that stops answers open waits at once; the wait goes
 		// on (against the daemon started again) until its own deadline.
 		if len(res.Messages) > 0 || time.Until(deadline) <= 0 {
-			return s.deliver(ctx, c, res, false, fmt.Sprintf("No messages within %s.", timeout))
+			return s.deliver(ctx, c, name, res, false, fmt.Sprintf("No messages within %s.", timeout))
 		}
 	}
 }
