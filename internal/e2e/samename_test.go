@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -106,4 +108,24 @@ func TestTakeoverTokenStaysWithTheTaker(t *testing.T) {
 	if got := contents(mail.Messages); !slices.Equal(got, []string{"for the taker"}) {
 		t.Fatalf("a client started in the taker's place: %v", got)
 	}
+}
+
+// The command line does not rename a name that an AI client's MCP server
+// acts as (it shares that server's session, which would be left acting as
+// a name its token no longer has); the server keeps working.
+func TestCommandLineLeavesAnMCPServersNameAlone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	w := newWorld(t)
+	pam := w.shim("pam")
+	call(t, pam, "list_instances", nil, nil)
+	cmd := exec.Command(filepath.Join(binDir, "ipc-mcp"), "--as", "pam", "rename", "pam2")
+	cmd.Env = w.env("")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "pam is the name of an AI client's ipc-mcp on this machine") {
+		t.Fatalf("rename from the command line: %v, %s", err, out)
+	}
+	var mail mcpshim.MailOutput
+	call(t, pam, "check", nil, &mail)
 }

@@ -339,6 +339,16 @@ one for two hours, and every other identity gets a note about it.`,
 				return err
 			}
 			defer c.Close()
+			// An AI client's MCP server that acts as the name shares its
+			// session: renamed from here, it would be left acting as a
+			// name its token no longer has.
+			if l, err := app.Loc.Resolve(app.Env.Getenv); err == nil {
+				f, mine := lockName(l.Sessions().Dir, c.Name())
+				closeLock(f)
+				if !mine {
+					return fmt.Errorf("%s is the name of an AI client's ipc-mcp on this machine; rename it with that client's rename tool", c.Name())
+				}
+			}
 			res, err := c.Rename(cmd.Context(), args[0])
 			if err != nil {
 				return err
