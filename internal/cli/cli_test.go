@@ -132,3 +132,20 @@ func TestMailHeaderAndSendReceipt(t *testing.T) {
 		t.Errorf("PrintJSON = %q, want %q", b.String(), want)
 	}
 }
+
+// Printable turns control characters and the characters that reorder how
+// text is shown into '?', and leaves tabs and other text alone.
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain\ttab":              "plain\ttab",
+		"esc \x1b[31mred":         "esc ?[31mred",
+		"bell\a del\x7f c1\u009b": "bell? del? c1?",
+		"rlo \u202egnp.exe":       "rlo ?gnp.exe",
+		"isolate \u2066x\u2069":   "isolate ?x?",
+		"héllo 世界 ✓":              "héllo 世界 ✓",
+	} {
+		if got := Printable(in); got != want {
+			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

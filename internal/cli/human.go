@@ -103,10 +103,16 @@ func SendReceipt(res protocol.SendResponse) string {
 }
 
 // Printable keeps control characters an AI wrote from reaching a terminal
-// as escape sequences: each becomes '?'. Tabs stay.
+// as escape sequences, and the characters that reorder how text is shown
+// (bidirectional overrides and isolates, which can make a line read other
+// than it is) from disguising it: each becomes '?'. Tabs stay.
 func Printable(s string) string {
 	return strings.Map(func(r rune) rune {
-		if r != '\t' && (r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0)) {
+		switch {
+		case r == '\t':
+			return r
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0),
+			r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
 			return '?'
 		}
 		return r

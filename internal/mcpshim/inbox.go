@@ -173,6 +173,13 @@ func (s *Server) watchInbox(ctx context.Context) {
 			select {
 			case <-ctx.Done():
 				return
+			case <-changes:
+				// Registered again (the name taken back, say): watch
+				// at once, not after the back-off.
+				changes = s.nameChanges()
+				after = seen()
+				backoff = 100 * time.Millisecond
+				continue
 			case <-time.After(backoff):
 			}
 			backoff = min(backoff*2, 30*time.Second)

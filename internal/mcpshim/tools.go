@@ -61,7 +61,9 @@ func (s *Server) register(ctx context.Context, _ *mcp.CallToolRequest, in Regist
 		return nil, out, toolError(err)
 	}
 	s.markNamed()
-	if prev != res.Name {
+	if prev != res.Name || res.TookOver {
+		// (A takeover of the server's own name back ends a back-off of
+		// the inbox watch.)
 		s.nameChanged()
 	}
 	out = RegisterOutput{Name: res.Name, TookOver: res.TookOver, Messages: []Message{}}
