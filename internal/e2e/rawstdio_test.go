@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -212,5 +213,45 @@ func TestRawStdio(t *testing.T) {
 				t.Fatalf("inbox: %v", read)
 			}
 		})
+	}
+}
+
+// A line that is not a JSON-RPC message, or one too long to take, is
+// answered with a parse error (id null) and the session goes on: the SDK
+// alone would end it on the first such line.
+func TestRawStdioBadLines(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	w := newWorld(t)
+	p := startRaw(t, w)
+	p.request("initialize", map[string]any{
+		"protocolVersion": "2025-06-18", "capabilities": map[string]any{},
+		"clientInfo": map[string]any{"name": "raw", "version": "0"},
+	})
+	p.notify("notifications/initialized", map[string]any{})
+	huge := append([]byte(`{"jsonrpc":"2.0","id":99,"method":"tools/call","params":{"name":"send","arguments":{"to":"x","message":"`),
+		bytes.Repeat([]byte("y"), 17<<20)...)
+	huge = append(huge, []byte(`"}}}`)...)
+	for _, line := range [][]byte{[]byte("not json"), []byte(`{"jsonrpc":"2.0","method":`), huge} {
+		if _, err := p.in.Write(append(line, '\n')); err != nil {
+			t.Fatal(err)
+		}
+		if !p.out.Scan() {
+			t.Fatalf("no answer to a bad line: %v", p.out.Err())
+		}
+		var msg struct {
+			ID    any `json:"id"`
+			Error struct {
+				Code int `json:"code"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(p.out.Bytes(), &msg); err != nil || msg.ID != nil || msg.Error.Code != -32700 {
+			t.Fatalf("answer to a bad line: %s", p.out.Bytes())
+		}
+	}
+	list := p.request("tools/list", map[string]any{})
+	if tools, _ := list["tools"].([]any); len(tools) == 0 {
+		t.Fatalf("tools/list after bad lines: %v", list)
 	}
 }

@@ -39,14 +39,11 @@ func (a *App) serveMCP(cmd *cobra.Command) error {
 			return c, err
 		},
 	})
-	t := &mcp.IOTransport{Reader: io.NopCloser(a.Env.Stdin), Writer: nopWriteCloser{a.Env.Stdout}}
+	out := &lockedWriter{w: a.Env.Stdout}
+	t := &mcp.IOTransport{Reader: io.NopCloser(newFrameFilter(a.Env.Stdin, out, logger)), Writer: out}
 	err := srv.Run(cmd.Context(), t)
 	if errors.Is(err, io.EOF) || errors.Is(err, mcp.ErrConnectionClosed) {
 		return nil
 	}
 	return err
 }
-
-type nopWriteCloser struct{ io.Writer }
-
-func (nopWriteCloser) Close() error { return nil }
