@@ -44,20 +44,27 @@ func (f *fakeClaims) letGo(name string) {
 	delete(f.other, name)
 }
 
-// A token got by taking over a name that another process still claims is
-// kept out of the session store, yet this client keeps using it: after a
-// refused registration of another name, and after a daemon restart that
-// forgot every session. It is saved once the claim is this process's.
-func TestTakeoverTokenWithheldUntilClaimed(t *testing.T) {
+// restartable serves a daemon on a fresh data dir and returns its config
+// (to serve it again after stop), client options with its secret, and
+// the function that stops it.
+func restartable(t *testing.T) (daemon.Config, Options, func()) {
 	dir := daemontest.TempDir(t)
 	secret := daemontest.Secret(t, filepath.Join(dir, "secret"))
 	sock := filepath.Join(dir, "s")
 	cfg := daemon.Config{DataDir: filepath.Join(dir, "data"), Socket: sock, Secret: &secret}
 	_, stop := daemontest.Serve(t, cfg)
+	return cfg, Options{Socket: sock, Secret: func() ([]byte, error) { return secret.Bytes(), nil }}, stop
+}
+
+// A token got by taking over a name that another process still claims is
+// kept out of the session store, yet this client keeps using it: after a
+// refused registration of another name, and after a daemon restart that
+// forgot every session. It is saved once the claim is this process's.
+func TestTakeoverTokenWithheldUntilClaimed(t *testing.T) {
+	cfg, opts, stop := restartable(t)
 	ctx := context.Background()
 	store := &MemorySessions{}
 	claims := &fakeClaims{other: map[string]bool{"carol": true}}
-	opts := Options{Socket: sock, Secret: func() ([]byte, error) { return secret.Bytes(), nil }}
 
 	// The loser: another process, whose token the shared store holds.
 	loserOpts := opts
@@ -130,13 +137,9 @@ func TestTakeoverTokenWithheldUntilClaimed(t *testing.T) {
 // offer the dead token, meet the first one's new session and be refused
 // with name_taken.
 func TestCallsRegisterAgainOnce(t *testing.T) {
-	dir := daemontest.TempDir(t)
-	secret := daemontest.Secret(t, filepath.Join(dir, "secret"))
-	sock := filepath.Join(dir, "s")
-	cfg := daemon.Config{DataDir: filepath.Join(dir, "data"), Socket: sock, Secret: &secret}
-	_, stop := daemontest.Serve(t, cfg)
+	cfg, opts, stop := restartable(t)
 	ctx := context.Background()
-	c := New(Options{Socket: sock, Secret: func() ([]byte, error) { return secret.Bytes(), nil }})
+	c := New(opts)
 	defer c.Close()
 	if _, err := c.Register(ctx, "kate", false); err != nil {
 		t.Fatal(err)
