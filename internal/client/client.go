@@ -144,6 +144,11 @@ func (c *Client) As(name string) {
 func (c *Client) keepToken(name, tok string, mine bool) error {
 	c.saveMu.Lock()
 	defer c.saveMu.Unlock()
+	return c.keepTokenLocked(name, tok, mine)
+}
+
+// keepTokenLocked is keepToken with saveMu held.
+func (c *Client) keepTokenLocked(name, tok string, mine bool) error {
 	c.mu.Lock()
 	if mine {
 		delete(c.withheld, name)
@@ -348,16 +353,12 @@ func (c *Client) saveWhenClaimed() error {
 	c.saveMu.Lock()
 	defer c.saveMu.Unlock()
 	c.mu.Lock()
-	if c.name != name || c.withheld[name] != tok {
-		c.mu.Unlock()
+	current := c.name == name && c.withheld[name] == tok
+	c.mu.Unlock()
+	if !current {
 		return nil // renamed, or registered again, meanwhile
 	}
-	delete(c.withheld, name)
-	c.mu.Unlock()
-	if err := c.opts.Sessions.Save(name, tok); err != nil {
-		return fmt.Errorf("save session: %w", err)
-	}
-	return nil
+	return c.keepTokenLocked(name, tok, true)
 }
 
 func (c *Client) tokenEmpty() bool {

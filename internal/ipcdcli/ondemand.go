@@ -3,7 +3,6 @@ package ipcdcli
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -118,5 +117,3 @@ func (o onDemand) Start(ctx context.Context) (int, error) {
 	st, err := c.Status(ctx)
 	return st.PID, err
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

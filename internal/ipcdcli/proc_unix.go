@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 
 	"github.com/ipcd/ipcd/internal/paths"
@@ -33,4 +34,6 @@ func released(dataDir string, _ int) bool {
 }
 
 // killHint says how to end a daemon too old to be asked to stop.
-func killHint(pid int) string { return "kill " + itoa(pid) + " (it stops gracefully on SIGTERM)" }
+func killHint(pid int) string {
+	return "kill " + strconv.Itoa(pid) + " (it stops gracefully on SIGTERM)"
+}

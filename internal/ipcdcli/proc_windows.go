@@ -4,6 +4,7 @@ package ipcdcli
 
 import (
 	"errors"
+	"strconv"
 
 	"golang.org/x/sys/windows"
 )
@@ -24,4 +25,4 @@ func released(_ string, pid int) bool {
 }
 
 // killHint says how to end a daemon too old to be asked to stop.
-func killHint(pid int) string { return "taskkill /PID " + itoa(pid) }
+func killHint(pid int) string { return "taskkill /PID " + strconv.Itoa(pid) }

@@ -51,7 +51,8 @@ type Server struct {
 	named     chan struct{}
 	namedOnce sync.Once
 	// renamed is closed, and replaced, each time the register tool moves
-	// the server to another name: the inbox watcher starts over.
+	// the server to another name or takes its own back: the inbox watcher
+	// starts over.
 	renameMu sync.Mutex
 	renamed  chan struct{}
 

@@ -148,10 +148,7 @@ func staleHooks(spec fileSpec, o *Options, name string) string {
 	}
 	for _, command := range found {
 		if as := hookName(command); as != name {
-			if as == "" {
-				as = "no name"
-			}
-			return fmt.Sprintf("%s: its ipcd hooks, left alone with --no-hooks, act as %s, not as the server's %s; run setup again without --no-hooks to update them, or remove them", spec.path, as, orNone(name))
+			return fmt.Sprintf("%s: its ipcd hooks, left alone with --no-hooks, act as %s, not as the server's %s; run setup again without --no-hooks to update them, or remove them", spec.path, orNone(as), orNone(name))
 		}
 	}
 	return ""

@@ -30,11 +30,7 @@ func (cl *claimer) claim(name string) (commit func(err error), mine bool) {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	if name == cl.current {
-		if !cl.held {
-			// Taken over from a server that may since have let go.
-			cl.f, cl.held = lockName(cl.dir, name)
-		}
-		return cl.keep(name), cl.held
+		return cl.keep(name), cl.retake()
 	}
 	if free, ok := cl.pending[name]; ok {
 		// Another call of this server is registering it (the lock cannot
@@ -67,11 +63,14 @@ func (cl *claimer) claim(name string) (commit func(err error), mine bool) {
 func (cl *claimer) holds(name string) bool {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
-	if name != cl.current {
-		return false
-	}
+	return name == cl.current && cl.retake()
+}
+
+// retake tries again, with mu held, to lock the current name that was
+// taken over from a server which may since have let go.
+func (cl *claimer) retake() bool {
 	if !cl.held {
-		cl.f, cl.held = lockName(cl.dir, name)
+		cl.f, cl.held = lockName(cl.dir, cl.current)
 	}
 	return cl.held
 }
